@@ -1,0 +1,57 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up on a fresh machine.
+PY ?= python3
+VENV := .venv
+DDEV_VENV := .venv-ddev
+BIN := $(VENV)/bin
+SOURCES := $(shell find genesys_cloud -name '*.py' 2>/dev/null) pyproject.toml
+
+.PHONY: demo test lint validate sync faults bench wheel clean
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m genesys_cloud.cli demo
+
+test: $(VENV)/.installed $(DDEV_VENV)/.ready
+	$(BIN)/ruff check .
+	scripts/ddev.sh validate
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.ready
+	$(BIN)/ruff check .
+
+validate: $(DDEV_VENV)/.ready
+	scripts/ddev.sh validate
+
+# Regenerate conf.yaml.example and the config models after editing assets/configuration/spec.yaml.
+sync: $(DDEV_VENV)/.ready
+	scripts/ddev.sh sync
+
+faults: $(VENV)/.installed
+	$(BIN)/python -m genesys_cloud.cli faults
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m genesys_cloud.cli bench
+
+wheel: $(VENV)/.ready
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
+
+$(VENV)/.ready: requirements/dev.txt
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PY=python3.X)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements/dev.txt
+	touch $@
+
+# The console script `genesys-cloud-dd` comes from installing the wheel layout (datadog_checks.genesys_cloud).
+$(VENV)/.installed: $(VENV)/.ready $(SOURCES)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	touch $@
+
+# ddev pins versions that clash with the test environment, so it gets its own.
+$(DDEV_VENV)/.ready: requirements/ddev.txt
+	$(PY) -m venv $(DDEV_VENV)
+	$(DDEV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DDEV_VENV)/bin/python -m pip install -q -r requirements/ddev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(DDEV_VENV) dist build

@@ -1,0 +1,66 @@
+"""The Datadog Agent check: reads the config, builds the API client and runs the collectors."""
+
+from datadog_checks.base import AgentCheck
+
+from . import tagging
+from .__about__ import __version__  # noqa: F401  (read by AgentCheck.check_version)
+from .client import GenesysClient
+from .clock import Clock
+from .collectors import COLLECTORS, CollectorContext
+from .config_models import ConfigMixin
+from .health import HealthReporter
+from .scheduler import Scheduler
+from .settings import Settings
+from .state import StateStore
+
+
+class GenesysCloudCheck(AgentCheck, ConfigMixin):
+    __NAMESPACE__ = 'genesys_cloud'
+
+    def __init__(self, name, init_config, instances, clock=None, state=None):
+        super().__init__(name, init_config, instances)
+        self.clock = clock or Clock()
+        self._state = state  # the Agent-less runner passes a directory-backed store
+        self.client = None
+        self.scheduler = None
+        self.collectors = ()
+        self.base_tags = []
+        self._health = HealthReporter(self)
+        self.check_initializations.append(self._initialize)
+
+    def load_configuration_models(self, package_path=None):
+        # The base class derives the path from the first two module parts, which is wrong for a top-level
+        # `genesys_cloud` package (it would look for `genesys_cloud.check.config_models` and silently skip
+        # validation); __package__ is right under both import names.
+        super().load_configuration_models(package_path or f'{__package__}.config_models')
+
+    def _initialize(self):
+        settings = Settings.from_instance(self.instance)
+        self.register_secret(settings.client_secret)
+        self.client = GenesysClient(
+            self.http,
+            settings.api_url,
+            settings.login_url,
+            settings.client_id,
+            settings.client_secret,
+            clock=self.clock,
+            log=self.log,
+            max_requests_per_minute=settings.max_requests_per_minute,
+        )
+        self.base_tags = [tagging.tag('region', settings.domain)] + [str(t) for t in self.instance.get('tags') or []]
+        context = CollectorContext(
+            check=self,
+            client=self.client,
+            state=self._state or StateStore.for_check(self),
+            clock=self.clock,
+            instance=self.instance,
+            base_tags=self.base_tags,
+        )
+        self.collectors = [cls(context) for cls in COLLECTORS]
+        self.scheduler = Scheduler(self, self.collectors, self.clock)
+
+    def check(self, _, only=None):
+        interval = float(self.instance.get('min_collection_interval') or 60)
+        self.client.begin_run(time_budget=max(10.0, interval * 0.75))
+        self.scheduler.run(only=only)
+        self._health.report(self.scheduler, self.client, self.base_tags)

@@ -1,0 +1,94 @@
+"""What every collector shares: its options, submission helpers, persisted state and remembered gauges."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CollectorContext:
+    """What the check hands each collector."""
+
+    check: object  # the AgentCheck: metrics, events and logging go through it
+    client: object  # GenesysClient
+    state: object  # StateStore (root; each collector gets its own scope)
+    clock: object
+    instance: dict  # the raw instance config (validated by the config models)
+    base_tags: list = field(default_factory=list)  # org, region and user tags; filled once the org is known
+    shared: dict = field(default_factory=dict)  # lookups collectors share within the instance (e.g. queue names)
+
+
+class Collector:
+    name = ''
+    default_interval = 60
+    permissions = ()
+    # Options every collector accepts; subclasses add their own in `defaults`.
+    common_defaults = {'enabled': True}
+    defaults = {}
+
+    def __init__(self, ctx: CollectorContext):
+        self.ctx = ctx
+        self.client = ctx.client
+        self.clock = ctx.clock
+        self.log = ctx.check.log
+        self.state = ctx.state.scoped(self.name)
+        section = ctx.instance.get(self.name) or {}
+        self.options = {**self.common_defaults, 'interval': self.default_interval, **self.defaults}
+        self.options.update({k: v for k, v in section.items() if v is not None})
+        self._gauges = []  # (name, value, tags) of the last successful collection
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.options.get('enabled', True))
+
+    @property
+    def interval(self) -> float:
+        return float(self.options.get('interval') or self.default_interval)
+
+    @property
+    def base_tags(self) -> list:
+        return self.ctx.base_tags
+
+    def collect(self) -> None:
+        raise NotImplementedError
+
+    # -- submission --------------------------------------------------------------------------------
+
+    def gauge(self, name, value, tags=None):
+        tags = list(tags or [])
+        self._pending_gauges.append((name, value, tags))
+        self.ctx.check.gauge(name, value, tags=self.base_tags + tags)
+
+    def count(self, name, value, tags=None):
+        self.ctx.check.count(name, value, tags=self.base_tags + list(tags or []))
+
+    def event(self, title, text, tags=None, alert_type='info', aggregation_key=None, timestamp=None):
+        self.ctx.check.event(
+            {
+                'timestamp': int(timestamp if timestamp is not None else self.clock.time()),
+                'event_type': 'genesys_cloud',
+                'source_type_name': 'genesys_cloud',
+                'msg_title': title[:100],
+                'msg_text': text[:4000],
+                'alert_type': alert_type,
+                'aggregation_key': (aggregation_key or '')[:100] or None,
+                'tags': self.base_tags + list(tags or []),
+            }
+        )
+
+    # -- used by the scheduler -------------------------------------------------------------------
+
+    def run_collection(self) -> None:
+        self._pending_gauges = []
+        try:
+            self.collect()
+        except BaseException:
+            self._gauges = []  # never keep re-sending numbers from a collection that failed
+            raise
+        self._gauges = self._pending_gauges
+
+    def resubmit_gauges(self) -> None:
+        """Between collections, repeat the last values so a slow cadence still draws a continuous line."""
+        for name, value, tags in self._gauges:
+            self.ctx.check.gauge(name, value, tags=self.base_tags + tags)
+
+    def forget_gauges(self) -> None:
+        self._gauges = []
