@@ -47,5 +47,7 @@ def _url(instance, option):
         return None
     parts = urlsplit(str(value))
     if parts.scheme not in ('http', 'https') or not parts.netloc:
-        raise ConfigurationError(f'`{option}` must be an http(s) URL such as https://api.mypurecloud.com, got {value!r}')
+        raise ConfigurationError(
+            f'`{option}` must be an http(s) URL such as https://api.mypurecloud.com, got {value!r}'
+        )
     return str(value).rstrip('/')

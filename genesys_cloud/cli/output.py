@@ -20,7 +20,8 @@ def render_table(submissions, hide_tags=('org_id:', 'org_name:', 'region:')) -> 
         width = max(len(m['name']) for m in metrics)
         lines.append(f'{"METRIC".ljust(width)}  {"TYPE":<15} {"VALUE":>12}  TAGS')
         for m in metrics:
-            lines.append(f'{m["name"].ljust(width)}  {m["type"]:<15} {_value(m["value"]):>12}  {_tags(m["tags"], hide_tags)}')
+            value = _value(m['value'])
+            lines.append(f'{m["name"].ljust(width)}  {m["type"]:<15} {value:>12}  {_tags(m["tags"], hide_tags)}')
         lines.append(f'{len(metrics)} metric points, {len({m["name"] for m in metrics})} metric names')
     else:
         lines.append('No metrics submitted.')

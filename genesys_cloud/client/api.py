@@ -225,8 +225,7 @@ class GenesysClient:
             params.update(pageSize=page_size, pageNumber=page_number)
             data = self.request(method, path, params=params, body=body) or {}
             items = data.get(items_key) or []
-            for item in _unique(items, seen):
-                yield item
+            yield from _unique(items, seen)
             page_count = data.get('pageCount')
             if page_count is not None:
                 if page_number >= page_count:
@@ -239,8 +238,7 @@ class GenesysClient:
         seen = set()
         for _ in range(MAX_PAGES):
             data = self.request(method, path, params=params, body=body) or {}
-            for item in _unique(data.get(items_key) or [], seen):
-                yield item
+            yield from _unique(data.get(items_key) or [], seen)
             next_uri = data.get('nextUri')
             if not next_uri:
                 return
@@ -253,8 +251,7 @@ class GenesysClient:
         seen = set()
         for _ in range(MAX_PAGES):
             data = self.request(method, path, params=params, body=body) or {}
-            for item in _unique(data.get(items_key) or [], seen):
-                yield item
+            yield from _unique(data.get(items_key) or [], seen)
             cursor = data
             for key in cursor_path:
                 cursor = cursor.get(key) if isinstance(cursor, dict) else None

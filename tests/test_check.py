@@ -1,0 +1,75 @@
+"""The check end to end against the emulator: connection status, org tags, self-monitoring, restarts."""
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.dev.utils import get_metadata_metrics
+
+
+def org_tags(emulator):
+    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
+
+
+def test_connected_run_reports_ok_with_org_tags(make_check, dd_run_check, aggregator, emulator):
+    check = make_check(org={'enabled': True}, **{k: {'enabled': False} for k in _other_collectors(make_check)})
+    dd_run_check(check)
+    tags = org_tags(emulator)
+    aggregator.assert_metric('genesys_cloud.api.can_connect', value=1, tags=tags)
+    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=tags)
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=tags + ['collector:org'])
+    aggregator.assert_metric('genesys_cloud.check.api_requests', value=1, tags=tags + ['endpoint:POST /oauth/token'])
+    aggregator.assert_metric('genesys_cloud.check.api_requests', value=1,
+                             tags=tags + ['endpoint:GET /api/v2/tokens/me'])
+    aggregator.assert_metric('genesys_cloud.check.collector.duration', tags=tags + ['collector:org'])
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics())
+    aggregator.assert_all_metrics_covered()
+
+
+def test_bad_secret_is_critical_and_names_the_cause(make_check, dd_run_check, aggregator, emulator):
+    check = make_check(client_secret='definitely-wrong-secret')
+    dd_run_check(check)
+    aggregator.assert_metric('genesys_cloud.api.can_connect', value=0)
+    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.CRITICAL)
+    message = aggregator.service_checks('genesys_cloud.can_connect')[0].message
+    assert 'authentication failed' in message and 'client_id/client_secret' in message
+    assert 'definitely-wrong-secret' not in message
+    # Nothing else is attempted with credentials that do not work.
+    assert set(emulator.requests) == {'POST /oauth/token'}
+
+
+def test_unreachable_api_is_critical(make_check, dd_run_check, aggregator):
+    check = make_check(api_url='http://127.0.0.1:9', login_url='http://127.0.0.1:9')
+    dd_run_check(check)
+    aggregator.assert_metric('genesys_cloud.api.can_connect', value=0)
+    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.CRITICAL)
+    assert 'unreachable' in aggregator.service_checks('genesys_cloud.can_connect')[0].message
+
+
+def test_recovers_on_the_next_run(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check()
+    emulator.faults.add('*', status=503)
+    dd_run_check(check)
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=0, tags=org_tags(emulator)[2:] +
+                             ['collector:org'])
+    emulator.faults.clear()
+    aggregator.reset()
+    clock.advance(300)
+    dd_run_check(check)
+    aggregator.assert_metric('genesys_cloud.api.can_connect', value=1)
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=org_tags(emulator) + ['collector:org'])
+
+
+def test_gauges_are_resent_between_collections(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check()
+    dd_run_check(check)
+    first = dict(emulator.requests)
+    aggregator.reset()
+    clock.advance(60)
+    dd_run_check(check)
+    # The org lookup is not due again for 15 minutes, so it costs nothing, yet tags stay on every metric.
+    assert emulator.requests['GET /api/v2/tokens/me'] == first['GET /api/v2/tokens/me']
+    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=org_tags(emulator))
+
+
+def _other_collectors(make_check):
+    from genesys_cloud.collectors import COLLECTORS
+
+    return [c.name for c in COLLECTORS if c.name != 'org']

@@ -1,0 +1,104 @@
+"""The wheel installs the way `datadog-agent integration install -w` installs it, and the Agent can load it.
+
+A fresh virtual environment gets only datadog-checks-base and what the Agent ships, then the wheel with
+--no-deps (the Agent's embedded pip never installs dependencies). A script in that environment imports
+`datadog_checks.genesys_cloud` and picks the check class the way the Agent's loader does, then runs one
+check against the emulator served from this test process.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+AGENT_SHIPPED = [
+    'datadog-checks-base', 'binary', 'cachetools', 'cryptography', 'jellyfish', 'lazy-loader', 'prometheus-client',
+    'pydantic', 'python-dateutil', 'pyyaml', 'requests', 'requests-toolbelt', 'requests-unixsocket2', 'simplejson',
+    'wrapt',
+]
+
+LOADER = textwrap.dedent('''
+    import importlib, inspect, json, sys
+    from datadog_checks.base import AgentCheck
+    # What rtloader does: import datadog_checks.<name> first, then take the first leaf AgentCheck subclass.
+    module = importlib.import_module('datadog_checks.genesys_cloud')
+    candidates = [getattr(module, n) for n in dir(module)]
+    classes = [c for c in candidates if inspect.isclass(c) and issubclass(c, AgentCheck) and c is not AgentCheck
+               and not c.__subclasses__()]
+    check_class = classes[0]
+    instance = json.loads(sys.argv[1])
+    check = check_class('genesys_cloud', {}, [instance])
+    check.check_id = 'genesys_cloud:wheel'
+    error = check.run()
+    from datadog_checks.base.stubs import aggregator
+    print(json.dumps({
+        'class': check_class.__name__, 'module_file': module.__file__, 'version': module.__version__,
+        'error': error, 'config_model': type(check._config_model_instance).__name__,
+        'can_connect': [m.value for m in aggregator.metrics('genesys_cloud.api.can_connect')],
+        'metrics': sorted(aggregator.metric_names),
+    }))
+''')
+
+
+@pytest.fixture(scope='module')
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp('dist')
+    subprocess.run([sys.executable, '-m', 'build', '--wheel', '--no-isolation', '--outdir', str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    return next(out.glob('datadog_genesys_cloud-*.whl'))
+
+
+@pytest.fixture(scope='module')
+def agent_env(tmp_path_factory, wheel):
+    env_dir = tmp_path_factory.mktemp('agent-env')
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / 'bin' / 'python'
+    pip = [str(python), '-m', 'pip', 'install', '-q', '--disable-pip-version-check']
+    subprocess.run(pip + AGENT_SHIPPED, check=True, capture_output=True)
+    subprocess.run(pip + ['--no-deps', str(wheel)], check=True, capture_output=True)
+    return python
+
+
+@pytest.mark.slow
+def test_wheel_layout_matches_what_the_agent_installs(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert 'datadog_checks/genesys_cloud/__init__.py' in names
+    assert 'datadog_checks/genesys_cloud/data/conf.yaml.example' in names
+    assert 'datadog_checks/genesys_cloud/config_models/instance.py' in names
+    assert not any(n.startswith('genesys_cloud/') for n in names)
+    metadata = next(n for n in names if n.endswith('.dist-info/METADATA'))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert 'Name: datadog-genesys-cloud' in text
+    requires = [line for line in text.splitlines() if line.startswith('Requires-Dist:') and 'extra ==' not in line]
+    assert requires == ['Requires-Dist: datadog-checks-base>=37.0.0']
+
+
+@pytest.mark.slow
+def test_agent_loader_finds_and_runs_the_check(agent_env, emulator):
+    instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
+                'api_url': emulator.url, 'login_url': emulator.url}
+    result = subprocess.run([str(agent_env), '-c', LOADER, json.dumps(instance)], capture_output=True, text=True,
+                            cwd='/', timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report['class'] == 'GenesysCloudCheck'
+    assert '/site-packages/datadog_checks/genesys_cloud/' in report['module_file']
+    assert report['config_model'] == 'InstanceConfig'  # the config-model trap is avoided
+    assert report['error'] == ''
+    assert report['can_connect'] == [1]
+    assert 'genesys_cloud.check.api_requests' in report['metrics']
+
+
+@pytest.mark.slow
+def test_agent_loader_rejects_bad_config_with_the_option_name(agent_env):
+    instance = {'client_id': 'x', 'client_secret': 'y', 'region': 'moon_1'}
+    result = subprocess.run([str(agent_env), '-c', LOADER, json.dumps(instance)], capture_output=True, text=True,
+                            cwd='/', timeout=120)
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 'region' in report['error'] and 'valid regions' in report['error']
