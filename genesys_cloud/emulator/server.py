@@ -1,0 +1,272 @@
+"""The emulator: one ThreadingHTTPServer answering the login path and /api/v2 like Genesys Cloud.
+
+Every request goes through the same pipeline: route match -> count -> bearer token -> rate limit ->
+faults -> permissions -> JSON body -> handler. Standard library only: this ships inside the Agent wheel.
+"""
+
+import json
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from ..clock import Clock
+from . import control
+from .errors import ApiError, error_body, new_correlation_id
+from .faults import Faults
+from .jobs import JobStore
+from .org import OrgOptions, SyntheticOrg
+from .permissions import Permissions
+from .ratelimit import RateLimiter, too_many_requests
+from .routing import Request, Response, load_routes
+from .tokens import TokenStore
+
+_DROP = object()  # the pipeline's answer when a fault drops the connection
+
+
+class Emulator:
+    def __init__(self, org=None, client_id=None, client_secret=None, clock=None, rate_limit_per_minute=300,
+                 token_ttl=86400, host='127.0.0.1', port=0, legacy_ratelimit_headers=False, job_polls=1,
+                 log_requests=False, routes=None):
+        if isinstance(org, SyntheticOrg):
+            if client_id and client_id != org.check_client.id:
+                raise ValueError('client_id must be the org check client id when an org is given')
+            clock = clock or org.clock
+        else:
+            clock = clock or Clock()
+            options = org or OrgOptions()
+            if client_id:
+                options = replace(options, check_client_id=client_id)
+            org = SyntheticOrg(options, clock)
+        self.org = org
+        self.clock = clock
+        self.client_id = org.check_client.id
+        self.client_secret = client_secret or org.check_client_secret
+        self.credentials = {self.client_id: self.client_secret}  # more clients may be added by tests
+        self.host = host
+        self.port = port
+        self.legacy_ratelimit_headers = legacy_ratelimit_headers
+        self.log_requests = log_requests
+        self.router = load_routes()
+        self.extra_routes = routes  # a Router of test-only routes, matched before the real ones
+        self.tokens = TokenStore(clock, token_ttl)
+        self.rate_limiter = RateLimiter(clock, rate_limit_per_minute)
+        self.permissions = Permissions()
+        self.faults = Faults(known_targets=self._route_keys)
+        self.jobs = JobStore(clock, running_polls=job_polls)
+        self.requests = Counter()  # 'METHOD /route/template' -> requests received (429s included)
+        self.rate_limited = Counter()  # same keys, requests answered 429 by the limiter
+        self.unmatched = Counter()  # 'METHOD /concrete/path' with no route (answered 404)
+        self._counter_lock = threading.Lock()
+        self._server = None
+        self._thread = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self):
+        if self._server is not None:
+            return self
+        self._server = _Server((self.host, self.port), _Handler)
+        self._server.emulator = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
+                                        name='genesys-emulator', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def url(self):
+        return f'http://{self.host}:{self.port}'
+
+    # -- counters -------------------------------------------------------------------------------
+
+    def reset_counters(self):
+        with self._counter_lock:
+            self.requests.clear()
+            self.rate_limited.clear()
+            self.unmatched.clear()
+
+    def stats(self):
+        with self._counter_lock:
+            return {'requests': dict(self.requests), 'rateLimited': dict(self.rate_limited),
+                    'unmatched': dict(self.unmatched), 'now': self.clock.now().isoformat()}
+
+    def _count(self, counter, key):
+        with self._counter_lock:
+            counter[key] += 1
+
+    # -- pipeline -------------------------------------------------------------------------------
+
+    def dispatch(self, method, raw_path, headers, body):
+        """(status, headers, body bytes), or _DROP. Public so benchmarks can bypass the socket."""
+        parts = urlsplit(raw_path)
+        path = parts.path
+        correlation_id = new_correlation_id()
+        out_headers = {'inin-correlation-id': correlation_id}
+        if path.startswith(control.PREFIX):
+            return self._control(method, path, body, out_headers)
+        route, path_params = self._match(method, path)
+        if route is None:
+            self._count(self.unmatched, f'{method} {path}')
+            message = f'HTTP 404 Not Found: {method} {path}'
+            return 404, out_headers, _dump(error_body(404, 'not.found', message, correlation_id))
+        self._count(self.requests, route.key)
+        query_all = parse_qs(parts.query, keep_blank_values=True)
+        request = Request(method, path, route.template, path_params, {k: v[0] for k, v in query_all.items()},
+                          query_all, headers, None, body, self.org, self.clock, self, route=route,
+                          correlation_id=correlation_id)
+        fault = None
+        try:
+            if route.auth:
+                request.token = self._authenticate(headers)
+                self._limit(route, request.token, out_headers)
+            fault = self.faults.take(route.key, path.startswith('/api/'))
+            if fault is not None:
+                if self._apply_fault(fault, request) is _DROP:
+                    return _DROP
+            self.permissions.check(route.permissions)
+            request.json = _parse_json(headers, body)
+            result = route.handler(request)
+        except ApiError as exc:
+            out_headers.update(exc.headers)
+            return exc.status, out_headers, _dump(exc.body(correlation_id))
+        except Exception:  # a handler bug must look like a platform 500, not kill the server thread
+            traceback.print_exc(file=sys.stderr)
+            return 500, out_headers, _dump(error_body(500, context_id=correlation_id))
+        status, payload = 200, result
+        if isinstance(result, Response):
+            status, payload = result.status, result.body
+            out_headers.update(result.headers)
+        encoded = b'' if payload is None else _dump(payload)
+        if fault is not None and fault.wrong_shape:
+            status, encoded = 200, _dump({'unexpected': True})
+        if fault is not None and fault.malformed:
+            status, encoded = 200, (encoded or b'{"entities": [')[: max(1, len(encoded) // 2)]
+        return status, out_headers, encoded
+
+    def _match(self, method, path):
+        if self.extra_routes is not None:
+            route, path_params = self.extra_routes.match(method, path)
+            if route is not None:
+                return route, path_params
+        return self.router.match(method, path)
+
+    def _route_keys(self):
+        routers = [self.router] + ([self.extra_routes] if self.extra_routes is not None else [])
+        return {r.key for router in routers for r in router.routes()}
+
+    def _control(self, method, path, body, out_headers):
+        try:
+            status, payload = control.handle(self, method, path, _parse_json({}, body))
+        except ApiError as exc:
+            status, payload = exc.status, exc.body(out_headers['inin-correlation-id'])
+        return status, out_headers, _dump(payload)
+
+    def _authenticate(self, headers):
+        scheme, _, value = (headers.get('Authorization') or '').strip().partition(' ')
+        if scheme.lower() != 'bearer' or not value.strip():
+            raise ApiError(401, 'bad.credentials', 'No authentication bearer token specified in authorization header.')
+        token = self.tokens.validate(value.strip())
+        if token is None:
+            raise ApiError(401, 'bad.credentials', 'Invalid login credentials.')
+        return token
+
+    def _limit(self, route, token, out_headers):
+        try:
+            self.rate_limiter.hit(token.value)
+        except ApiError:
+            self._count(self.rate_limited, route.key)
+            raise
+        finally:
+            if self.legacy_ratelimit_headers:
+                out_headers.update(self.rate_limiter.legacy_headers(token.value))
+
+    def _apply_fault(self, fault, request):
+        if fault.latency:
+            time.sleep(fault.latency)  # real time on purpose: this exercises client timeouts
+        if fault.drop_connection:
+            return _DROP
+        if fault.stuck_job:
+            request.job_fault = 'stuck'
+        if fault.failed_job:
+            request.job_fault = 'failed'
+        if fault.status == 429:
+            raise too_many_requests(fault.retry_after or 1)
+        if fault.status is not None and fault.status >= 400:
+            headers = {'Retry-After': str(fault.retry_after)} if fault.retry_after else {}
+            raise ApiError(fault.status, headers=headers)
+        return None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'  # keep-alive, as the client's session would get from the platform
+    server_version = 'GenesysCloudEmulator'
+    disable_nagle_algorithm = True  # headers and body go out as two writes; Nagle would delay each answer 40 ms
+
+    def _serve(self):
+        emulator = self.server.emulator
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        outcome = emulator.dispatch(self.command, self.path, self.headers, body)
+        if outcome is _DROP:
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        status, headers, payload = outcome
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header('Content-Length', str(len(payload)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+    def log_message(self, format, *args):
+        if self.server.emulator.log_requests:
+            super().log_message(format, *args)
+
+
+def _parse_json(headers, body):
+    content_type = (headers.get('Content-Type') or '').lower()
+    if not body or 'x-www-form-urlencoded' in content_type:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, 'bad.request', 'The request could not be understood by the server due to malformed '
+                       'syntax.') from None
+
+
+def _dump(payload) -> bytes:
+    return json.dumps(payload, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+
