@@ -28,9 +28,14 @@ class HealthReporter:
 
     def _connection(self, scheduler, client, base_tags):
         errors = scheduler.last_errors.values()
-        auth = [e for e in errors if isinstance(e, AuthenticationError)]
-        unreachable = [e for e in errors if isinstance(e, ApiUnreachable)]
+        # Failing to log in, or no request at all getting through, means the check cannot work; one endpoint
+        # failing while others answer is that collector's problem, reported as a warning.
+        nothing_worked = not client.succeeded
+        auth = [e for e in errors if isinstance(e, AuthenticationError) and (nothing_worked or _login(e))]
+        unreachable = [e for e in errors if isinstance(e, ApiUnreachable) and (nothing_worked or _login(e))]
         denied = {name: e for name, e in scheduler.last_errors.items() if isinstance(e, PermissionDenied)}
+        failing = {name: e for name, e in scheduler.last_errors.items()
+                   if isinstance(e, (AuthenticationError, ApiUnreachable))}
         if auth:
             status, message = AgentCheck.CRITICAL, f'authentication failed: {auth[0]}'
         elif unreachable:
@@ -44,6 +49,9 @@ class HealthReporter:
                     for name, e in sorted(denied.items())
                 )
                 status, message = AgentCheck.WARNING, f'connected, but permissions are missing: {missing}'
+            elif failing:
+                name, error = sorted(failing.items())[0]
+                status, message = AgentCheck.WARNING, f'connected, but {name} failed: {error}'
             else:
                 status, message = AgentCheck.OK, ''
         else:
@@ -51,3 +59,7 @@ class HealthReporter:
         self._last_status, self._last_message = status, message
         self.check.gauge('api.can_connect', 0 if status == AgentCheck.CRITICAL else 1, tags=base_tags)
         self.check.service_check(CAN_CONNECT, status, tags=base_tags, message=message or None)
+
+
+def _login(error) -> bool:
+    return error.endpoint == 'POST /oauth/token'

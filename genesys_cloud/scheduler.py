@@ -12,6 +12,7 @@ from .client import (
 )
 from .client.jobs import JobFailed
 
+TOKEN_ENDPOINT = 'POST /oauth/token'
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
 
 
@@ -42,7 +43,7 @@ class Scheduler:
                 outcomes[collector.name] = Outcome.IDLE
                 continue
             outcomes[collector.name] = self._run_one(collector)
-            if isinstance(self.last_errors.get(collector.name), (AuthenticationError, ApiUnreachable)):
+            if _cannot_log_in(self.last_errors.get(collector.name)):
                 # Every other collector would fail the same way and spend requests doing it.
                 break
         self.outcomes = outcomes
@@ -81,3 +82,7 @@ class Scheduler:
             delay = max(delay, collector.interval)  # the role will not change by itself within minutes
         self._next_due[name] = self.clock.time() + delay
         return Outcome.FAILED
+
+
+def _cannot_log_in(error) -> bool:
+    return isinstance(error, (AuthenticationError, ApiUnreachable)) and error.endpoint == TOKEN_ENDPOINT

@@ -1,5 +1,6 @@
 """Shared fixtures: a seeded emulator on a real socket, a fake clock both sides share, and check builders."""
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -9,6 +10,11 @@ from genesys_cloud.clock import FakeClock
 from genesys_cloud.emulator import Emulator, OrgOptions
 
 START = datetime(2026, 11, 18, 14, 0, tzinfo=timezone.utc)
+
+# Recognizable secrets used by every test, so the leak guard below can prove they never come out.
+SECRET_CANARY = 'oauth-secret-CANARY-5b1e7d'
+DD_API_KEY_CANARY = 'ddapikeyCANARY00000000000000c0de'
+CANARIES = (SECRET_CANARY, DD_API_KEY_CANARY)
 
 
 @pytest.fixture
@@ -24,7 +30,7 @@ def org_options():
 
 @pytest.fixture
 def emulator(org_options, clock):
-    with Emulator(org_options, clock=clock) as emu:
+    with Emulator(org_options, clock=clock, client_secret=SECRET_CANARY) as emu:
         yield emu
 
 
@@ -51,3 +57,22 @@ def make_check(instance, clock):
         return check
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def no_secret_leaks(caplog, aggregator):
+    """Whatever a test does, the OAuth secret and the Datadog API key never reach logs or submitted data."""
+    caplog.set_level(logging.DEBUG)  # debug lines count too: operators turn them on when troubleshooting
+    yield
+    places = [('log', caplog.text)]
+    for name in aggregator.metric_names:
+        for stub in aggregator.metrics(name):
+            places.append((f'tags of {name}', ' '.join(stub.tags)))
+    for name in aggregator.service_check_names:
+        for stub in aggregator.service_checks(name):
+            places.append((f'service check {name}', f'{stub.message} {" ".join(stub.tags)}'))
+    for event in aggregator.events:
+        places.append(('event', repr(event)))
+    for where, text in places:
+        for canary in CANARIES:
+            assert canary not in (text or ''), f'a secret leaked into the {where}'
