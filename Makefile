@@ -13,6 +13,7 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed $(DDEV_VENV)/.ready
 	$(BIN)/ruff check .
 	scripts/ddev.sh validate
+	$(BIN)/python -m genesys_cloud.cli assets validate
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.ready
@@ -26,7 +27,7 @@ sync: $(DDEV_VENV)/.ready
 	scripts/ddev.sh sync
 
 faults: $(VENV)/.installed
-	$(BIN)/python -m genesys_cloud.cli faults
+	$(BIN)/python -m pytest tests/test_fault_matrix.py -q --fault-table
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m genesys_cloud.cli bench

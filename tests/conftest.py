@@ -76,3 +76,17 @@ def no_secret_leaks(caplog, aggregator):
     for where, text in places:
         for canary in CANARIES:
             assert canary not in (text or ''), f'a secret leaked into the {where}'
+
+
+def pytest_addoption(parser):
+    parser.addoption('--fault-table', action='store_true', help='print the fault matrix as a table')
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if not config.getoption('--fault-table'):
+        return
+    from tests.fault_report import ROWS, render
+
+    failed = len(terminalreporter.stats.get('failed', []))
+    terminalreporter.write_sep('=', 'fault matrix')
+    terminalreporter.write_line(render(ROWS, failed))
