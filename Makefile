@@ -30,7 +30,7 @@ faults: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/test_fault_matrix.py -q --fault-table
 
 bench: $(VENV)/.installed
-	$(BIN)/python -m genesys_cloud.cli bench
+	$(BIN)/python benchmarks/bench.py
 
 wheel: $(VENV)/.ready
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
