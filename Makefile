@@ -5,7 +5,7 @@ DDEV_VENV := .venv-ddev
 BIN := $(VENV)/bin
 SOURCES := $(shell find genesys_cloud -name '*.py' 2>/dev/null) pyproject.toml
 
-.PHONY: demo test lint validate sync faults bench wheel clean
+.PHONY: demo test lint validate sync faults bench wheel clean docs-images
 
 demo: $(VENV)/.installed
 	$(BIN)/python -m genesys_cloud.cli demo
@@ -53,6 +53,10 @@ $(DDEV_VENV)/.ready: requirements/ddev.txt
 	$(DDEV_VENV)/bin/python -m pip install -q --upgrade pip
 	$(DDEV_VENV)/bin/python -m pip install -q -r requirements/ddev.txt
 	touch $@
+
+# The chart the README shows, drawn by the limits report against the emulator (fixed clock and seed).
+docs-images: $(VENV)/.ready
+	$(BIN)/python scripts/docs_images.py
 
 clean:
 	rm -rf $(VENV) $(DDEV_VENV) dist build

@@ -1,0 +1,145 @@
+"""Deliver outbox payloads through datadog-api-client (imported lazily: it is operator tooling, not the check).
+
+- metrics:        POST /api/v2/series     (MetricsApi.submit_metrics, gzip)
+- events:         POST /api/v1/events     (EventsApi.create_event, one event a request)
+- service checks: POST /api/v1/check_run  (ServiceChecksApi.submit_service_check)
+
+Errors come back as SendFailed with what the retry logic needs; messages never contain the API key.
+"""
+
+PERMANENT = (400, 413, 422)  # the payload itself is refused: resending the same bytes cannot help
+AUTH = (401, 403)
+
+
+class SendFailed(Exception):
+    def __init__(self, message, status=None, retry_after=None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def permanent(self):
+        return self.status in PERMANENT
+
+    @property
+    def retriable(self):
+        """Worth another try within this cycle (network, timeouts, throttling, intake errors)."""
+        return self.status is None or self.status in (408, 429) or self.status >= 500
+
+
+class DatadogSender:
+    def __init__(self, api_key, site=None, url=None, timeout=15.0):
+        if not api_key:
+            raise ValueError('a Datadog API key is required')
+        from datadog_api_client import ApiClient, Configuration
+        from urllib3.util import Retry
+
+        configuration = Configuration(host=url.rstrip('/')) if url else Configuration()
+        if site and not url:
+            configuration.server_variables['site'] = site
+        configuration.api_key['apiKeyAuth'] = api_key
+        configuration.request_timeout = timeout
+        # One retry loop, ours: it knows about the outbox and the cycle; urllib3's own retries are off.
+        configuration.retry_policy = Retry(total=0, read=False, redirect=0)
+        self._secrets = [api_key]
+        self._client = ApiClient(configuration)
+        self.destination = configuration.host
+
+    def close(self):
+        self._client.close()
+
+    def redact(self, text):
+        text = str(text)
+        for secret in self._secrets:
+            if secret:
+                text = text.replace(secret, '********')
+        return text
+
+    def send(self, payload):
+        from datadog_api_client.exceptions import ApiException
+
+        kind = payload['kind']
+        try:
+            if kind == 'series':
+                self._series(payload['items'])
+            elif kind == 'event':
+                for item in payload['items']:
+                    self._event(item)
+            elif kind == 'service_check':
+                self._service_checks(payload['items'])
+            else:
+                raise SendFailed(f'unknown payload kind {kind!r}', status=400)
+        except ApiException as e:
+            raise SendFailed(self._describe(e), status=e.status, retry_after=_retry_after(e)) from None
+        except SendFailed:
+            raise
+        except Exception as e:  # connection refused, timeout, TLS, DNS
+            raise SendFailed(self.redact(f'no response from {self.destination} ({type(e).__name__})')) from None
+
+    def _describe(self, e):
+        body = e.body
+        if isinstance(body, dict):
+            body = '; '.join(str(x) for x in body.get('errors') or []) or body
+        detail = f': {str(body)[:200]}' if body else ''
+        advice = '; check DD_API_KEY and DD_SITE (or --dd-url)' if e.status in AUTH else ''
+        return self.redact(f'HTTP {e.status} {e.reason or ""}{detail}{advice}'.replace('  ', ' '))
+
+    # -- API calls -------------------------------------------------------------------------------
+
+    def _series(self, items):
+        from datadog_api_client.v2.api.metrics_api import MetricsApi
+        from datadog_api_client.v2.model.metric_content_encoding import MetricContentEncoding
+        from datadog_api_client.v2.model.metric_intake_type import MetricIntakeType
+        from datadog_api_client.v2.model.metric_payload import MetricPayload
+        from datadog_api_client.v2.model.metric_point import MetricPoint
+        from datadog_api_client.v2.model.metric_resource import MetricResource
+        from datadog_api_client.v2.model.metric_series import MetricSeries
+
+        series = []
+        for item in items:
+            extra = {}
+            if item.get('interval'):
+                extra['interval'] = int(item['interval'])
+            if item.get('resources'):
+                extra['resources'] = [MetricResource(type=r['type'], name=r['name']) for r in item['resources']]
+            series.append(MetricSeries(
+                metric=item['metric'],
+                type=MetricIntakeType(item['type']),
+                points=[MetricPoint(timestamp=int(ts), value=float(value)) for ts, value in item['points']],
+                tags=list(item['tags']),
+                **extra,
+            ))
+        MetricsApi(self._client).submit_metrics(body=MetricPayload(series=series),
+                                                content_encoding=MetricContentEncoding.GZIP)
+
+    def _event(self, item):
+        from datadog_api_client.v1.api.events_api import EventsApi
+        from datadog_api_client.v1.model.event_alert_type import EventAlertType
+        from datadog_api_client.v1.model.event_create_request import EventCreateRequest
+
+        fields = dict(item)
+        alert_type = fields.pop('alert_type', 'info')
+        if alert_type not in EventAlertType.allowed_values:
+            alert_type = 'info'
+        EventsApi(self._client).create_event(body=EventCreateRequest(alert_type=EventAlertType(alert_type),
+                                                                     **fields))
+
+    def _service_checks(self, items):
+        from datadog_api_client.v1.api.service_checks_api import ServiceChecksApi
+        from datadog_api_client.v1.model.service_check import ServiceCheck
+        from datadog_api_client.v1.model.service_check_status import ServiceCheckStatus
+        from datadog_api_client.v1.model.service_checks import ServiceChecks
+
+        checks = []
+        for item in items:
+            fields = dict(item)
+            status = ServiceCheckStatus(fields.pop('status'))
+            checks.append(ServiceCheck(status=status, **fields))
+        ServiceChecksApi(self._client).submit_service_check(body=ServiceChecks(checks))
+
+
+def _retry_after(e):
+    try:
+        return max(0.0, float((e.headers or {}).get('Retry-After')))
+    except (TypeError, ValueError):
+        return None

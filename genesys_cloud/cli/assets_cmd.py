@@ -1,0 +1,48 @@
+"""`genesys-cloud-dd assets validate|deploy`: check the dashboards and monitors offline, deploy them to Datadog."""
+
+import sys
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser('assets', help='validate or deploy the dashboards and recommended monitors')
+    commands = parser.add_subparsers(dest='assets_command', metavar='SUBCOMMAND')
+
+    p = commands.add_parser('validate', help='check every dashboard and monitor offline (models, metrics, tags, '
+                                             'query syntax, thresholds, manifest)')
+    p.add_argument('--root', help='project directory holding assets/, metadata.csv and manifest.json')
+    p.add_argument('--offline', action='store_true',
+                   help='take the tags each metric carries from metadata.csv sample_tags only, without running the '
+                        'check against the local emulator (sample_tags may list only some of them)')
+    p.set_defaults(func=run_validate)
+
+    p = commands.add_parser('deploy', help='create or update the dashboards and monitors in a Datadog org '
+                                           '(matched by title; DD_API_KEY, DD_APP_KEY, DD_SITE)')
+    p.add_argument('--root', help='project directory holding assets/')
+    p.add_argument('--dry-run', action='store_true', help='validate and list what would be deployed; send nothing')
+    p.add_argument('--dd-url', help='Datadog API base URL (default https://api.$DD_SITE)')
+    p.add_argument('--site', help='Datadog site, e.g. datadoghq.eu (default $DD_SITE or datadoghq.com)')
+    p.add_argument('--offline', action='store_true', help='validate tags against metadata.csv only (see validate)')
+    p.set_defaults(func=run_deploy)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def run_validate(args) -> int:
+    from ..assets_tools import validate as v
+
+    root = args.root or v.project_root()
+    report = v.validate(root, emulator=not args.offline)
+    print(report.render(root))
+    return 0 if report.ok else 1
+
+
+def run_deploy(args) -> int:
+    from ..assets_tools import deploy as d
+
+    try:
+        result = d.deploy(root=args.root, dry_run=args.dry_run, dd_url=args.dd_url, site=args.site,
+                          emulator=not args.offline)
+    except d.DeployError as e:
+        print(f'assets deploy: {e}', file=sys.stderr)
+        return 1
+    print(result.render())
+    return 0

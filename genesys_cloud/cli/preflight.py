@@ -1,0 +1,57 @@
+"""What `check` and `agentless` verify before a run: known collector names, and a config the check accepts."""
+
+import logging
+
+
+class UsageError(Exception):
+    """A mistake in the command line or the config file: the command exits with status 2."""
+
+
+def collector_names():
+    from ..collectors import COLLECTORS
+
+    return [cls.name for cls in COLLECTORS]
+
+
+def parse_collectors(text):
+    """`--collectors a,b` -> ['org', 'a', 'b']; unknown names are an error that lists the valid ones.
+
+    `org` always runs: it is one request, and it supplies the org tags every other metric carries.
+    """
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(',') if n.strip()]
+    known = collector_names()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(
+            f'unknown collector{"s" if len(unknown) > 1 else ""} {", ".join(repr(n) for n in unknown)} '
+            f'in --collectors; valid names: {", ".join(known)}'
+        )
+    if not names:
+        raise UsageError('--collectors needs at least one collector name')
+    return ['org'] + [n for n in names if n != 'org'] if 'org' in known else names
+
+
+def initialize(check, instance_label='instance'):
+    """Load the config models and build the client now, so a bad config is reported as such (exit 2).
+
+    Raises UsageError naming the option; the check's own secret sanitizer is applied to the message.
+    """
+    from datadog_checks.base import ConfigurationError
+
+    try:
+        check.run_check_initializations()
+    except ConfigurationError as e:
+        raise UsageError(f'{instance_label}: invalid configuration: {check.sanitize(str(e))}') from None
+
+
+def configure_logging(level_name):
+    level = getattr(logging, str(level_name).upper(), None)
+    if not isinstance(level, int):
+        raise UsageError(f'unknown log level {level_name!r}; use debug, info, warning, error or critical')
+    logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    logging.getLogger().setLevel(level)
+    # The Datadog API client logs request bodies at DEBUG, urllib3 logs URLs: keep them quiet unless asked.
+    for noisy in ('urllib3', 'datadog_api_client'):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

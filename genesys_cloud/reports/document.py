@@ -1,0 +1,75 @@
+"""A tiny document model rendered to both Markdown and standalone HTML (headings, text, lists, tables, images)."""
+
+import html
+
+
+class Document:
+    def __init__(self, title):
+        self.title = title
+        self.blocks = [('h', 1, title)]
+
+    def heading(self, text, level=2):
+        self.blocks.append(('h', level, text))
+
+    def text(self, text):
+        self.blocks.append(('p', text))
+
+    def bullets(self, items):
+        if items:
+            self.blocks.append(('ul', list(items)))
+
+    def table(self, headers, rows):
+        self.blocks.append(('table', list(headers), [list(r) for r in rows]))
+
+    def image(self, path, alt):
+        self.blocks.append(('img', path, alt))
+
+    def markdown(self):
+        out = []
+        for block in self.blocks:
+            kind = block[0]
+            if kind == 'h':
+                out.append('#' * block[1] + ' ' + block[2])
+            elif kind == 'p':
+                out.append(block[1])
+            elif kind == 'ul':
+                out.append('\n'.join(f'- {item}' for item in block[1]))
+            elif kind == 'table':
+                headers, rows = block[1], block[2]
+                lines = ['| ' + ' | '.join(map(_cell, headers)) + ' |', '|' + '---|' * len(headers)]
+                lines += ['| ' + ' | '.join(map(_cell, r)) + ' |' for r in rows]
+                out.append('\n'.join(lines))
+            elif kind == 'img':
+                out.append(f'![{block[2]}]({block[1]})')
+        return '\n\n'.join(out) + '\n'
+
+    def html(self):
+        body = []
+        for block in self.blocks:
+            kind = block[0]
+            if kind == 'h':
+                body.append(f'<h{block[1]}>{_esc(block[2])}</h{block[1]}>')
+            elif kind == 'p':
+                body.append(f'<p>{_esc(block[1])}</p>')
+            elif kind == 'ul':
+                body.append('<ul>' + ''.join(f'<li>{_esc(i)}</li>' for i in block[1]) + '</ul>')
+            elif kind == 'table':
+                head = ''.join(f'<th>{_esc(h)}</th>' for h in block[1])
+                rows = ''.join('<tr>' + ''.join(f'<td>{_esc(c)}</td>' for c in r) + '</tr>' for r in block[2])
+                body.append(f'<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
+            elif kind == 'img':
+                body.append(f'<figure><img src="{_esc(block[1])}" alt="{_esc(block[2])}">'
+                            f'<figcaption>{_esc(block[2])}</figcaption></figure>')
+        style = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}'
+                 'table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;'
+                 'text-align:left}th{background:#f3f3f3}img{max-width:100%}figure{margin:1.5em 0}')
+        return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(self.title)}</title>'
+                f'<style>{style}</style></head><body>\n' + '\n'.join(body) + '\n</body></html>\n')
+
+
+def _cell(value):
+    return str(value).replace('|', '\\|').replace('\n', ' ')
+
+
+def _esc(value):
+    return html.escape(str(value))

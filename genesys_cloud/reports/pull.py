@@ -1,0 +1,158 @@
+"""History pulls from Genesys Cloud through the project's GenesysClient (paths and shapes: reference 4.3-5.3, 7).
+
+Each pull returns plain rows; a pull whose permission is missing raises PermissionDenied, which the reports
+turn into a note rather than a failure (an evidence pack without rate-limit aggregates is still useful).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from ..client import PermissionDenied  # noqa: F401  (re-exported for the reports)
+
+USAGE_JOBS = '/api/v2/usage/aggregates/query/jobs'
+USAGE_METRICS = ('Requests', 'Status200', 'Status300', 'Status400', 'Status429', 'Status500')
+RATELIMITS = '/api/v2/analytics/ratelimits/aggregates/query'
+LIMITS = '/api/v2/organizations/limits'
+CHUNK_DAYS = 30  # usage jobs take at most 90 days; smaller chunks make the progress bar honest
+JOB_DONE, JOB_FAILED = ('Succeeded', 'Complete'), ('Failed', 'Cancelled')
+
+
+@dataclass
+class UsageDay:
+    day: date
+    client_id: str
+    client_name: str
+    requests: int = 0
+    status200: int = 0
+    status300: int = 0
+    status400: int = 0
+    status429: int = 0
+    status500: int = 0
+
+
+@dataclass
+class RateLimitDay:
+    day: date
+    namespace: str
+    limit_name: str
+    entity_id: str
+    count: int
+    max: int
+
+
+def day_chunks(first: date, last: date, size=CHUNK_DAYS):
+    start = first
+    while start <= last:
+        end = min(last, start + timedelta(days=size - 1))
+        yield start, end
+        start = end + timedelta(days=1)
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+class JobTimeout(Exception):
+    pass
+
+
+def wait_for_job(client, path, sleep, params=None, timeout=600.0, states_done=JOB_DONE):
+    """Poll an async job (no answer before it finishes is usable); back off 1 s -> 10 s; return its first page."""
+    waited, delay = 0.0, 1.0
+    while True:
+        data = client.get(path, params=params) or {}
+        state = data.get('queryStatus') or data.get('status')
+        if state in states_done:
+            return data
+        if state in JOB_FAILED:
+            message = (data.get('errorBody') or {}).get('message') or state
+            raise RuntimeError(f'{path}: the job ended {state}: {message}')
+        if waited >= timeout:
+            raise JobTimeout(f'{path}: still {state} after {waited:.0f}s')
+        sleep(delay)
+        waited += delay
+        delay = min(10.0, delay * 2)
+
+
+def usage_days(client, first: date, last: date, sleep, progress=None):
+    """Daily usage per OAuth client over [first, last] (inclusive UTC days) from the new aggregates jobs."""
+    rows = []
+    for start, end in day_chunks(first, last):
+        body = {'interval': f'{start.isoformat()}T00:00:00/{end.isoformat()}T23:59:59', 'granularity': 'Day',
+                'metrics': list(USAGE_METRICS), 'groupBy': ['OauthClientId', 'OauthClientName']}
+        job = client.post(USAGE_JOBS, body) or {}
+        path = f'{USAGE_JOBS}/{job["id"]}'
+        page = wait_for_job(client, path, sleep, params={'pageSize': 1000})
+        while True:
+            for entity in page.get('entities') or []:
+                oauth = entity.get('oauthClient') or {}
+                rows.append(UsageDay(
+                    day=date.fromisoformat(str(entity['date'])[:10]),
+                    client_id=oauth.get('id') or 'unknown',
+                    client_name=oauth.get('name') or oauth.get('id') or 'unknown',
+                    requests=int(entity.get('requestCount') or 0),
+                    status200=int(entity.get('status200') or 0),
+                    status300=int(entity.get('status300') or 0),
+                    status400=int(entity.get('status400') or 0),
+                    status429=int(entity.get('status429') or 0),
+                    status500=int(entity.get('status500') or 0),
+                ))
+            if not page.get('nextUri'):
+                break
+            page = client.get(page['nextUri']) or {}
+        if progress:
+            progress.step(f'usage {start.isoformat()}..{end.isoformat()}')
+    return rows
+
+
+def ratelimit_days(client, first: date, last: date, progress=None):
+    """Rate-limit records (a trackable limit reached 90 %) per day, namespace, limit and entity."""
+    rows = []
+    for start, end in day_chunks(first, last):
+        interval = (f'{_utc(start).strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
+                    f'{_utc(end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}')
+        body = {'interval': interval, 'granularity': 'P1D', 'metrics': ['oRateLimitRecorded'],
+                'groupBy': ['namespace', 'limitName', 'entityId']}
+        data = client.post(RATELIMITS, body) or {}
+        for result in data.get('results') or []:
+            group = result.get('group') or {}
+            for bucket in result.get('data') or []:
+                day = date.fromisoformat(str(bucket.get('interval', ''))[:10])
+                for metric in bucket.get('metrics') or []:
+                    if metric.get('metric') != 'oRateLimitRecorded':
+                        continue
+                    stats = metric.get('stats') or {}
+                    rows.append(RateLimitDay(day, group.get('namespace', ''), group.get('limitName', ''),
+                                             group.get('entityId', ''), int(stats.get('count') or 0),
+                                             int(stats.get('max') or 0)))
+        if progress:
+            progress.step(f'rate limits {start.isoformat()}..{end.isoformat()}')
+    return rows
+
+
+def limit_values(client, progress=None):
+    """{namespace: {key: (value, default)}} for every namespace of the org."""
+    names = []
+    for entity in client.iter_pages(f'{LIMITS}/namespaces', page_size=100):
+        # The listing is typed `object` by the SDK: accept strings or {name} (reference 4.3).
+        names.append(entity if isinstance(entity, str) else entity.get('name'))
+    values = {}
+    for name in filter(None, names):
+        current = {e['key']: e.get('value') for e in (client.get(f'{LIMITS}/namespaces/{name}') or {})
+                   .get('entities') or []}
+        defaults = {e['key']: e.get('value') for e in (client.get(f'{LIMITS}/namespaces/{name}/defaults') or {})
+                    .get('entities') or []}
+        values[name] = {key: (current.get(key), defaults.get(key)) for key in sorted(set(current) | set(defaults))}
+        if progress:
+            progress.step(f'limits {name}')
+    return values
+
+
+def change_requests(client):
+    """Limit change requests of the last 365 days (the API's default window), newest first."""
+    return list(client.iter_next_uri(f'{LIMITS}/changerequests', params={'pageSize': 100}))
+
+
+def oauth_client_names(client):
+    return {c['id']: c.get('name') or c['id'] for c in (client.get('/api/v2/oauth/clients') or {}).get('entities')
+            or [] if c.get('id')}

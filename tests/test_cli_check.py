@@ -1,0 +1,150 @@
+"""`genesys-cloud-dd check -c conf.yaml` as a real subprocess against an emulator started by the test.
+
+The subprocess runs on the real clock, so the emulator here does too; async jobs finish on their first
+poll (job_polls=0) so one run shows every metric, as `datadog-agent check` would after a warm-up.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from genesys_cloud.clock import Clock
+from genesys_cloud.collectors import COLLECTORS
+from genesys_cloud.emulator import Emulator, OrgOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def emulator():
+    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=Clock(), job_polls=0) as emu:
+        yield emu
+
+
+@pytest.fixture
+def write_conf(tmp_path, emulator):
+    def write(*overrides, raw=None):
+        path = tmp_path / 'conf.yaml'
+        if raw is not None:
+            path.write_text(raw)
+            return path
+        base = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret, 'api_url': emulator.url,
+                'login_url': emulator.url, 'tags': ['team:cx']}
+        instances = [{**base, **o} for o in (overrides or ({},))]
+        path.write_text(yaml.safe_dump({'init_config': {}, 'instances': instances}))
+        return path
+
+    return write
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, '-m', 'genesys_cloud.cli', *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def org_tags(emulator):
+    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
+
+
+def metric(data, name, **tags):
+    wanted = {f'{k}:{v}' for k, v in tags.items()}
+    return [m for m in data['metrics'] if m['name'] == name and wanted <= set(m['tags'])]
+
+
+def test_json_output_matches_the_emulator(write_conf, emulator):
+    proc = cli('check', '-c', write_conf(), '--json')
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    tags = org_tags(emulator)
+    [can_connect] = metric(data, 'genesys_cloud.api.can_connect')
+    assert (can_connect['type'], can_connect['value'], can_connect['tags']) == ('gauge', 1.0, tags)
+    assert data['service_checks'] == [{'name': 'genesys_cloud.can_connect', 'status': 'OK', 'tags': tags,
+                                       'message': ''}]
+    # What the check says it spent is what the emulator received, request for request.
+    spent = metric(data, 'genesys_cloud.check.api_requests')
+    assert all(m['type'] == 'count' for m in spent)
+    assert sum(m['value'] for m in spent) == sum(emulator.requests.values())
+    [me] = metric(data, 'genesys_cloud.check.api_requests', endpoint='GET /api/v2/tokens/me')
+    assert me['value'] == emulator.requests['GET /api/v2/tokens/me'] == 1
+    up = {m['tags'][0]: m['value'] for m in metric(data, 'genesys_cloud.check.collector.up')}
+    assert up['collector:org'] == 1.0 and set(up.values()) == {1.0}  # every enabled collector worked
+    assert data['error'] is None and data['warnings'] == [] and data['instance'] == 1
+
+
+def test_table_output_like_the_agent(write_conf, emulator):
+    proc = cli('check', '-c', write_conf(), '--collectors', 'org')
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert '=== genesys_cloud instance #1 ===' in out
+    assert any(line.split()[:3] == ['genesys_cloud.api.can_connect', 'gauge', '1'] for line in out.splitlines())
+    assert 'genesys_cloud.can_connect   OK' in out
+    assert 'Running Checks' in out and '[OK]' in out
+    assert 'Service Checks: Last Run: 1, Total: 1' in out
+    # --collectors runs the subset only: the org lookup and its token, nothing else.
+    assert set(emulator.requests) == {'POST /oauth/token', 'GET /api/v2/tokens/me'}
+
+
+def test_unknown_collector_is_a_usage_error(write_conf, emulator):
+    proc = cli('check', '-c', write_conf(), '--collectors', 'org,not_a_collector')
+    assert proc.returncode == 2
+    assert "unknown collector 'not_a_collector'" in proc.stderr
+    assert 'valid names: org' in proc.stderr
+    assert sum(emulator.requests.values()) == 0  # refused before contacting Genesys
+
+
+def test_bad_secret_is_critical_and_exit_1(write_conf, emulator):
+    proc = cli('check', '-c', write_conf({'client_secret': 'wrong-secret-do-not-print'}))
+    assert proc.returncode == 1
+    assert 'genesys_cloud.can_connect   CRITICAL' in proc.stdout
+    assert 'authentication failed' in proc.stdout and '[ERROR]' in proc.stdout
+    assert 'wrong-secret-do-not-print' not in proc.stdout + proc.stderr
+    assert set(emulator.requests) == {'POST /oauth/token'}
+
+
+def test_missing_permission_is_a_warning_and_exit_0(write_conf, emulator):
+    needy = [c for c in COLLECTORS if c.permissions]
+    if not needy:
+        pytest.skip('no registered collector needs a permission yet')
+    collector = needy[0]
+    emulator.permissions.deny(*collector.permissions)
+    proc = cli('check', '-c', write_conf(), '--json')
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    [sc] = data['service_checks']
+    assert sc['status'] == 'WARNING'
+    assert f'{collector.name} needs one of' in sc['message']
+    assert any(collector.permissions[0] in w for w in data['warnings'])
+    [up] = metric(data, 'genesys_cloud.check.collector.up', collector=collector.name)
+    assert up['value'] == 0
+
+
+@pytest.mark.parametrize('override, option, words', [
+    ({'org': {'interval': 'often'}}, 'org -> interval', 'valid integer'),
+    ({'region': 'mars_north_1'}, 'region', 'valid regions'),
+    ({'client_id': ''}, 'client_id', 'required'),
+])
+def test_invalid_config_exits_2_naming_the_option(write_conf, emulator, override, option, words):
+    proc = cli('check', '-c', write_conf({**override, 'client_secret': 'shh-never-shown'}))
+    assert proc.returncode == 2
+    assert 'invalid configuration' in proc.stderr
+    assert option in proc.stderr and words in proc.stderr
+    assert 'shh-never-shown' not in proc.stdout + proc.stderr
+    assert sum(emulator.requests.values()) == 0
+
+
+def test_unreadable_config_files_exit_2(write_conf, tmp_path):
+    assert cli('check', '-c', tmp_path / 'missing.yaml').returncode == 2
+    proc = cli('check', '-c', write_conf(raw='init_config: {}\ninstances: []\n'))
+    assert proc.returncode == 2 and '`instances` must be a list' in proc.stderr
+
+
+def test_one_failing_instance_fails_the_command(write_conf, emulator):
+    proc = cli('check', '-c', write_conf({}, {'client_secret': 'nope'}), '--json')
+    assert proc.returncode == 1
+    first, second = json.loads(proc.stdout)
+    assert first['service_checks'][0]['status'] == 'OK'
+    assert second['service_checks'][0]['status'] == 'CRITICAL'
