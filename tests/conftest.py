@@ -60,8 +60,11 @@ def make_check(instance, clock):
 
 
 @pytest.fixture(autouse=True)
-def no_secret_leaks(caplog, aggregator):
-    """Whatever a test does, the OAuth secret and the Datadog API key never reach logs or submitted data."""
+def no_secret_leaks(caplog, aggregator, datadog_agent):
+    """Whatever a test does, the OAuth secret and the Datadog API key never reach logs or submitted data.
+
+    It also gives every test a fresh Agent stub (persistent cache included), so no state leaks between tests.
+    """
     caplog.set_level(logging.DEBUG)  # debug lines count too: operators turn them on when troubleshooting
     yield
     places = [('log', caplog.text)]
