@@ -212,7 +212,22 @@ def get_users(request):
     ids = set(request.query_all.get('id', []))
     with org.lock:
         users = [u for u in org.users if (state == 'any' or u.state == state) and (not ids or u.id in ids)]
-    return full_listing(request, users, lambda u: render_user(org, u), max_size=MAX_PAGE_SIZE)
+    return full_listing(request, users, lambda u: _expanded_user(request, u), max_size=MAX_PAGE_SIZE)
+
+
+# `expand=<field>` of GET /api/v2/users: other route modules register field -> fn(request, user) -> value
+# (routes/presence.py adds `presence`). Unknown expands are ignored, as the platform's best effort does.
+USER_EXPANDS = {}
+
+
+def _expanded_user(request, user):
+    body = render_user(request.org, user)
+    for value in request.query_all.get('expand', []):
+        for name in value.split(','):
+            render = USER_EXPANDS.get(name.strip())
+            if render is not None:
+                body[name.strip()] = render(request, user)
+    return body
 
 
 def _name_matches(pattern, name):

@@ -1,0 +1,138 @@
+"""Billing contract charges, billable usage (InProgress then Complete), licence baseline, overage and projections."""
+
+from datetime import datetime, timezone
+
+import pytest
+from datadog_checks.dev.utils import get_metadata_metrics
+
+from genesys_cloud.collectors.licensing_support import billing_period, linear_projection
+from genesys_cloud.emulator import OrgOptions
+from genesys_cloud.emulator.data.licensing import CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE, licensing
+from tests.test_licensing import base_tags, only, run
+
+CX_MAP = {'cloudCX3': CX_CHARGE['sku']}
+
+
+@pytest.fixture
+def org_options():
+    return OrgOptions(seed=11, users=120, queues=3)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(datadog_agent):
+    yield datadog_agent
+
+
+def tags(emulator, *extra):
+    return base_tags(emulator) + list(extra)
+
+
+def test_contract_period_charges_tokens_and_licence_overage(make_check, dd_run_check, aggregator, emulator, clock):
+    dd_run_check(make_check(**only('billing', billing={'license_charges': CX_MAP})))
+    data = licensing(emulator.org)
+    now = clock.now()
+    start, end = billing_period(now)
+    for spec, prepaid, actual, _ in data.charges(start, end, now):
+        t = tags(emulator, f'charge:{spec["name"]}', f'unit:{spec["unit"].lower()}')
+        aggregator.assert_metric('genesys_cloud.billing.usage', value=actual, tags=t)
+        aggregator.assert_metric('genesys_cloud.billing.prepaid', value=prepaid, tags=t)
+        aggregator.assert_metric('genesys_cloud.billing.overage', value=max(0.0, actual - prepaid), tags=t)
+    tokens = data.tokens_used(start, end, now)
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=tokens, tags=tags(emulator))
+    aggregator.assert_metric('genesys_cloud.ai_tokens.allowance', value=data.token_allowance, tags=tags(emulator))
+    elapsed = (now - start).total_seconds()
+    aggregator.assert_metric('genesys_cloud.ai_tokens.projected', tags=tags(emulator),
+                             value=pytest.approx(tokens * (end - start).total_seconds() / elapsed))
+    lic = tags(emulator, 'license:cloudcx3')
+    aggregator.assert_metric('genesys_cloud.license.purchased', value=data.cx_prepaid, tags=lic)
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=data.cx_actual / data.cx_prepaid, tags=lic)
+    overage = max(0, data.cx_actual - data.cx_prepaid)
+    aggregator.assert_metric('genesys_cloud.license.overage', value=overage, tags=lic)
+    aggregator.assert_metric('genesys_cloud.license.projected_overage', value=overage, tags=lic)  # anchor: now
+    assert emulator.requests['GET /api/v2/billing/contracts'] == 1
+    assert emulator.requests['GET /api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}'] == 1
+    assert emulator.requests['GET /api/v2/billing/reports/billableusage'] == 0
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics())
+
+
+def test_configured_baseline_and_billable_usage_in_progress_then_complete(make_check, dd_run_check, aggregator,
+                                                                          emulator, clock):
+    data = licensing(emulator.org)
+    data.has_contracts = False
+    check = make_check(**only('licenses', 'billing', billing={
+        'license_model': 'named', 'license_baseline': {'cloudCX3': 50, 'cloudCX1': 40}, 'ai_token_allowance': 1000}))
+    dd_run_check(check)
+    assigned = data.assigned_counts()
+    for lic, purchased in (('cloudcx3', 50), ('cloudcx1', 40)):
+        t = tags(emulator, f'license:{lic}')
+        consumed = assigned['cloudCX3' if lic == 'cloudcx3' else 'cloudCX1']
+        aggregator.assert_metric('genesys_cloud.license.purchased', value=purchased, tags=t)
+        aggregator.assert_metric('genesys_cloud.license.utilization', value=consumed / purchased, tags=t)
+        aggregator.assert_metric('genesys_cloud.license.overage', value=max(0, consumed - purchased), tags=t)
+    assert assigned['cloudCX3'] > 50 > 40 > assigned['cloudCX1']  # one licence over, one under
+    aggregator.assert_metric('genesys_cloud.ai_tokens.allowance', value=1000, tags=tags(emulator))
+    assert not aggregator.metrics('genesys_cloud.billing.usage')  # the report is InProgress
+    asked = clock.now()
+    run(check, dd_run_check, aggregator, clock, minutes=5)  # Complete now
+    start, end = billing_period(asked)
+    usages = data.billable_usage(start, asked.replace(microsecond=0), clock.now())
+    for name, total in usages.items():
+        aggregator.assert_metric('genesys_cloud.billing.usage', value=total,
+                                 tags=tags(emulator, f'charge:{name}', 'unit:unknown'))
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=usages[TOKEN_CHARGE['name']],
+                             tags=tags(emulator))
+    aggregator.assert_metric('genesys_cloud.ai_tokens.allowance', value=1000, tags=tags(emulator))
+    assert not aggregator.metrics('genesys_cloud.billing.prepaid')  # the report has no prepaid quantities
+    assert emulator.requests['GET /api/v2/billing/contracts'] == 1
+    assert emulator.requests['GET /api/v2/billing/reports/billableusage'] == 2
+    assert VOICE_CHARGE['name'] in usages
+
+
+def test_concurrent_model_takes_the_higher_of_estimate_and_contract(make_check, dd_run_check, aggregator, emulator,
+                                                                    clock):
+    data = licensing(emulator.org)
+    data.cx_actual = 1  # Genesys's own count lags behind: the live estimate must win
+    check = make_check(**only('concurrent_usage', 'billing', concurrent_usage={'interval': 300},
+                              billing={'license_charges': CX_MAP}))
+    data.hold()
+    base = data.concurrent_at(clock.time())
+    for minute in range(0, 35, 5):
+        run(check, dd_run_check, aggregator, clock, minutes=5 if minute else 0)
+    lic = tags(emulator, 'license:cloudcx3')
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=base / data.cx_prepaid, tags=lic)
+    aggregator.assert_metric('genesys_cloud.license.overage', value=max(0, base - data.cx_prepaid), tags=lic)
+
+
+def test_billing_data_is_refreshed_hourly_and_licence_figures_every_run(make_check, dd_run_check, aggregator,
+                                                                        emulator, clock):
+    check = make_check(**only('billing', billing={'license_charges': CX_MAP}))
+    for _ in range(60):
+        run(check, dd_run_check, aggregator, clock, minutes=1)
+    assert emulator.requests['GET /api/v2/billing/contracts'] == 1
+    run(check, dd_run_check, aggregator, clock, minutes=1)
+    assert emulator.requests['GET /api/v2/billing/contracts'] == 2
+
+
+def test_linear_projections():
+    start, end = datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 11, tzinfo=timezone.utc)  # a third of the period
+    assert linear_projection(1000, now, start, end, cumulative=True) == pytest.approx(3000)
+    anchor = (datetime(2026, 11, 2, tzinfo=timezone.utc).timestamp(), 90)
+    assert linear_projection(100, now, start, end, anchor=anchor) == pytest.approx(100 + 10 / 9 * 20)
+    assert linear_projection(100, now, start, end) == 100  # no trend before the anchor
+    assert linear_projection(80, now, start, end, anchor=anchor) == 80  # a peak never projects downwards
+
+
+def test_all_billing_metrics_are_covered(make_check, dd_run_check, aggregator, emulator):
+    dd_run_check(make_check(**only('licenses', 'concurrent_usage', 'billing',
+                                   billing={'license_charges': CX_MAP})))
+    for name in ('genesys_cloud.api.can_connect', 'genesys_cloud.check.collector.up',
+                 'genesys_cloud.check.collector.duration', 'genesys_cloud.check.api_requests'):
+        aggregator.assert_metric(name)
+    for name in ('license.assigned', 'license.concurrent.users', 'license.concurrent.peak', 'license.purchased',
+                 'license.utilization', 'license.overage', 'license.projected_overage', 'billing.usage',
+                 'billing.prepaid', 'billing.overage', 'ai_tokens.consumed', 'ai_tokens.allowance',
+                 'ai_tokens.projected'):
+        aggregator.assert_metric('genesys_cloud.' + name)
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics())
