@@ -25,9 +25,14 @@ class Scheduler:
         self.check = check
         self.collectors = collectors  # in priority order: cheap, fresh data first
         self.clock = clock
-        self._next_due = {}
         self.last_errors = {}  # collector name -> GenesysApiError or message
         self.outcomes = {}
+        now = clock.time()
+        self._next_due = {}
+        for collector in collectors:
+            next_due = collector.restore(now)
+            if next_due is not None:
+                self._next_due[collector.name] = next_due
 
     def due(self, collector) -> bool:
         return self.clock.time() >= self._next_due.get(collector.name, 0)
@@ -68,6 +73,7 @@ class Scheduler:
             self.check.gauge('check.collector.duration', time.perf_counter() - started,
                              tags=collector.base_tags + [f'collector:{name}'])
         self._next_due[name] = self.clock.time() + collector.interval
+        collector.remember_next_due(self._next_due[name])
         self.last_errors.pop(name, None)
         return Outcome.OK
 

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+SCHEDULE_KEY = '_schedule'  # per-collector persisted key: next due time and last gauges
+
 
 @dataclass
 class CollectorContext:
@@ -81,9 +83,23 @@ class Collector:
         try:
             self.collect()
         except BaseException:
-            self._gauges = []  # never keep re-sending numbers from a collection that failed
+            self.forget_gauges()  # never keep re-sending numbers from a collection that failed
             raise
         self._gauges = self._pending_gauges
+        # Persisted with the schedule, so an Agent restart re-sends them instead of collecting early.
+        self.state.set(SCHEDULE_KEY, {'gauges': self._gauges, 'next_due': None})
+
+    def restore(self, now):
+        """After a restart: the time this collector is next due and its last gauges, if still current."""
+        saved = self.state.get(SCHEDULE_KEY) or {}
+        next_due = saved.get('next_due')
+        if not isinstance(next_due, (int, float)) or not now < next_due <= now + self.interval:
+            return None  # unknown, stale, or from a longer cadence than configured now: collect right away
+        self._gauges = [(name, value, list(tags)) for name, value, tags in saved.get('gauges') or []]
+        return next_due
+
+    def remember_next_due(self, next_due) -> None:
+        self.state.set(SCHEDULE_KEY, {'gauges': self._gauges, 'next_due': next_due})
 
     def resubmit_gauges(self) -> None:
         """Between collections, repeat the last values so a slow cadence still draws a continuous line."""
@@ -92,3 +108,4 @@ class Collector:
 
     def forget_gauges(self) -> None:
         self._gauges = []
+        self.state.delete(SCHEDULE_KEY)

@@ -9,13 +9,24 @@ class OrgCollector(Collector):
     default_interval = 900
     permissions = ()
 
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        saved = self.state.get('org')
+        if saved:  # after a restart the org tags are known before the lookup is due again
+            self._apply(saved['id'], saved['name'], saved.get('own_client_id'))
+
     def collect(self):
         me = self.client.get('/api/v2/tokens/me')
         org = me.get('organization') or {}
         client = me.get('OAuthClient') or {}
-        self.ctx.shared['org'] = {'id': org.get('id'), 'name': org.get('name')}
-        self.ctx.shared['own_client_id'] = client.get('id')
-        org_tags = tagging.tags(org_id=org.get('id'), org_name=org.get('name'))
+        self._apply(org.get('id'), org.get('name'), client.get('id'))
+        if org.get('id'):
+            self.state.set('org', {'id': org.get('id'), 'name': org.get('name'), 'own_client_id': client.get('id')})
+
+    def _apply(self, org_id, org_name, own_client_id):
+        self.ctx.shared['org'] = {'id': org_id, 'name': org_name}
+        self.ctx.shared['own_client_id'] = own_client_id
+        org_tags = tagging.tags(org_id=org_id, org_name=org_name)
         # Base tags are rebuilt in place so every collector (holding the same list) sees the org tags.
         self.ctx.base_tags[:] = [t for t in self.ctx.base_tags if not t.startswith(('org_id:', 'org_name:'))]
         self.ctx.base_tags.extend(org_tags)
