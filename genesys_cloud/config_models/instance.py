@@ -29,6 +29,28 @@ SECURE_FIELD_NAMES = frozenset(
 )
 
 
+class Agents(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    page_size: Optional[int] = None
+
+
+class ApiUsage(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    fair_use_allowance: Optional[int] = None
+    interval: Optional[int] = None
+    max_endpoints_per_client: Optional[int] = None
+    usage_by_endpoint: Optional[bool] = None
+
+
 class AuthToken(BaseModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
@@ -36,6 +58,63 @@ class AuthToken(BaseModel):
     )
     reader: Optional[MappingProxyType[str, Any]] = None
     writer: Optional[MappingProxyType[str, Any]] = None
+
+
+class Billing(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    ai_token_allowance: Optional[float] = None
+    ai_token_usage_names: Optional[tuple[str, ...]] = None
+    billing_period_start_day: Optional[int] = None
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    license_baseline: Optional[MappingProxyType[str, float]] = None
+    license_charges: Optional[MappingProxyType[str, str]] = None
+    license_model: Optional[str] = None
+    refresh: Optional[int] = None
+
+
+class ConcurrentUsage(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    page_size: Optional[int] = None
+
+
+class DataActions(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    delay: Optional[int] = None
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    max_catchup: Optional[int] = None
+
+
+class Licenses(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    definitions_interval: Optional[int] = None
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    page_size: Optional[int] = None
+
+
+class LongestWait(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
 
 
 class MetricPatterns(BaseModel):
@@ -47,6 +126,16 @@ class MetricPatterns(BaseModel):
     include: Optional[tuple[str, ...]] = None
 
 
+class OperationalEvents(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    max_events_per_run: Optional[int] = None
+
+
 class Org(BaseModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
@@ -54,6 +143,17 @@ class Org(BaseModel):
     )
     enabled: Optional[bool] = None
     interval: Optional[int] = None
+
+
+class OrgLimits(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    change_requests: Optional[bool] = None
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    namespaces: Optional[tuple[str, ...]] = None
 
 
 class Proxy(BaseModel):
@@ -66,22 +166,58 @@ class Proxy(BaseModel):
     no_proxy: Optional[tuple[str, ...]] = None
 
 
+class Queues1(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    divisions: Optional[tuple[str, ...]] = None
+    name: Optional[str] = None
+
+
+class Queues(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    batch_size: Optional[int] = None
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    queue_list_refresh: Optional[int] = None
+    queues: Optional[Queues1] = None
+
+
+class RateLimits(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    window_minutes: Optional[int] = None
+
+
 class InstanceConfig(BaseModel):
     model_config = ConfigDict(
         validate_default=True,
         arbitrary_types_allowed=True,
         frozen=True,
     )
+    agents: Optional[Agents] = None
     allow_redirects: Optional[bool] = None
     api_url: Optional[str] = None
+    api_usage: Optional[ApiUsage] = None
     auth_token: Optional[AuthToken] = None
     auth_type: Optional[str] = None
     aws_host: Optional[str] = None
     aws_region: Optional[str] = None
     aws_service: Optional[str] = None
+    billing: Optional[Billing] = None
     client_id: str
     client_secret: str
+    concurrent_usage: Optional[ConcurrentUsage] = None
     connect_timeout: Optional[float] = None
+    data_actions: Optional[DataActions] = None
     disable_generic_tags: Optional[bool] = None
     empty_default_hostname: Optional[bool] = None
     enable_legacy_tags_normalization: Optional[bool] = None
@@ -94,16 +230,22 @@ class InstanceConfig(BaseModel):
     kerberos_hostname: Optional[str] = None
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
+    licenses: Optional[Licenses] = None
     log_requests: Optional[bool] = None
     login_url: Optional[str] = None
+    longest_wait: Optional[LongestWait] = None
     max_requests_per_minute: Optional[int] = None
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
     ntlm_domain: Optional[str] = None
+    operational_events: Optional[OperationalEvents] = None
     org: Optional[Org] = None
+    org_limits: Optional[OrgLimits] = None
     password: Optional[str] = None
     persist_connections: Optional[bool] = None
     proxy: Optional[Proxy] = None
+    queues: Optional[Queues] = None
+    rate_limits: Optional[RateLimits] = None
     read_timeout: Optional[float] = None
     region: Optional[str] = None
     request_size: Optional[float] = None

@@ -1,0 +1,148 @@
+"""Operational events (`/api/v2/usage/events/*`, the Operational Console's feed) as Datadog events.
+
+Each collection asks `POST /api/v2/usage/events/query` (ASC, 200 a page, nextUri) for events since the
+persisted cursor, re-reading the last LATE_SECONDS so events published late are not missed. OperationalEvent
+has no id, so an event is identified by a digest of its content; digests of recent events are persisted, so
+an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the event
+definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
+
+When the persisted state is lost, the first run records the events of the last LATE_SECONDS as seen without
+sending them, and never asks for older ones: at most one window is lost, nothing is sent twice.
+Phone numbers (`phoneNumber`) are never sent.
+"""
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+from .. import tagging
+from .base import Collector
+
+QUERY = '/api/v2/usage/events/query'
+DEFINITIONS = '/api/v2/usage/events/definitions'
+PAGE_SIZE = 200  # "Number of entities to return. Maximum of 200." (SDK operational_events_api.py)
+LATE_SECONDS = 600
+DEFINITIONS_REFRESH = 86400
+DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 'errorCode', 'previousValue',
+                 'currentValue', 'parentEntityId', 'conversation')
+
+
+class OperationalEventsCollector(Collector):
+    name = 'operational_events'
+    default_interval = 300
+    permissions = ('usage:events:view',)
+    defaults = {'max_events_per_run': 50}
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._definitions = {}
+        self._definitions_read = None
+
+    def collect(self):
+        now = self.clock.now()
+        cursor = _parse(self.state.get('cursor'))
+        baseline = cursor is None or cursor > now  # a cursor in the future (clock moved back) is not trusted
+        if baseline:
+            # No memory of what was sent (see module doc): what exists now is recorded as seen, not sent, and
+            # nothing older than the late-arrival window is ever asked for.
+            cursor = now
+            self.state.set('floor', _iso(now - timedelta(seconds=LATE_SECONDS)))
+        floor = _parse(self.state.get('floor')) or cursor - timedelta(seconds=LATE_SECONDS)
+        start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
+        seen = {} if baseline else self.state.get('seen') or {}
+        new = []
+        if now > start:
+            body = {'interval': f'{_iso(start)}/{_iso(now)}', 'sortOrder': 'ASC'}
+            for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
+                created = _parse(event.get('dateCreated'))
+                if created is None or created < floor:
+                    continue
+                digest = _digest(event)
+                if digest in seen:
+                    continue
+                seen[digest] = _iso(created)
+                new.append(event)
+        # Keep the digests the next query can return again (its start is now - LATE_SECONDS).
+        keep_from = _iso(now - timedelta(seconds=LATE_SECONDS))
+        seen = {d: when for d, when in seen.items() if when >= keep_from}
+
+        if not baseline:
+            self._submit(new)
+        self.state.set('seen', seen)
+        self.state.set('cursor', _iso(now))
+
+    def _submit(self, events):
+        if events:
+            ids = {(e.get('eventDefinition') or {}).get('id') for e in events}
+            self._load_definitions(missing=ids - set(self._definitions))
+        limit = max(0, int(self.options.get('max_events_per_run') or 0))
+        per_definition = {}
+        for index, event in enumerate(events):
+            definition_id = (event.get('eventDefinition') or {}).get('id')
+            title = self._definitions.get(definition_id) or definition_id or 'Operational event'
+            per_definition[title] = per_definition.get(title, 0) + 1
+            if index < limit:
+                self._send(event, title)
+        if len(events) > limit:
+            skipped = len(events) - limit
+            self.event(title=f'Genesys Cloud: {skipped} more operational events',
+                       text=f'{skipped} operational events were not sent individually (max_events_per_run is '
+                            f'{limit}); see the Operational Console for the full list.',
+                       alert_type='warning', aggregation_key='genesys_cloud_operational_events_overflow')
+        for title, n in sorted(per_definition.items()):
+            self.count('operational_events.count', n, [tagging.tag('definition', title)])
+
+    def _send(self, event, title):
+        entity = event.get('entityName') or event.get('entityId') or 'unknown entity'
+        lines = [f'Entity: {entity} ({event.get("entityId") or "no id"})']
+        if event.get('previousValue') is not None or event.get('currentValue') is not None:
+            lines.append(f'Value: {event.get("previousValue")} -> {event.get("currentValue")}')
+        if event.get('errorCode'):
+            lines.append(f'Error code: {event["errorCode"]}')
+        conversation = (event.get('conversation') or {}).get('id')
+        if conversation:
+            lines.append(f'Conversation: {conversation}')
+        tags = [tagging.tag('definition', title)]
+        if event.get('entityId'):
+            tags.append(tagging.tag('entity_id', event['entityId']))
+        if event.get('errorCode'):
+            tags.append(tagging.tag('error_code', event['errorCode']))
+        created = _parse(event.get('dateCreated'))
+        self.event(
+            title=f'{title}: {entity}',
+            text='\n'.join(lines),
+            tags=tags,
+            alert_type='error' if event.get('errorCode') else 'warning',
+            aggregation_key=f'genesys_cloud_operational_event:{(event.get("eventDefinition") or {}).get("id")}:'
+                            f'{event.get("entityId")}',
+            timestamp=created.timestamp() if created else None,
+        )
+
+    def _load_definitions(self, missing):
+        now = self.clock.time()
+        age = None if self._definitions_read is None else now - self._definitions_read
+        # Re-read daily, or sooner (at most every LATE_SECONDS) when an event names an unknown definition.
+        if age is not None and age < DEFINITIONS_REFRESH and not (missing and age >= LATE_SECONDS):
+            return
+        self._definitions_read = now
+        data = self.client.get(DEFINITIONS) or {}
+        self._definitions = {d['id']: d.get('name') or d['id'] for d in data.get('entities') or [] if d.get('id')}
+
+
+def _digest(event) -> str:
+    content = json.dumps([event.get(k) for k in DIGEST_FIELDS], sort_keys=True, separators=(',', ':'))
+    return hashlib.sha256(content.encode('utf-8')).hexdigest()[:20]
+
+
+def _iso(when) -> str:
+    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.') + f'{when.microsecond // 1000:03d}Z'
+
+
+def _parse(text):
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(text).replace('Z', '+00:00'))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

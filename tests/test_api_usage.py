@@ -1,0 +1,227 @@
+"""API usage per OAuth client (collector api_usage) against the emulator's own usage history."""
+
+from datetime import timedelta
+
+import pytest
+from datadog_checks.dev.utils import get_metadata_metrics
+
+from genesys_cloud.collectors import COLLECTORS
+from genesys_cloud.emulator import OrgOptions
+from genesys_cloud.emulator.data.usage import aggregate
+
+NEW_SUBMIT = 'POST /api/v2/usage/aggregates/query/jobs'
+NEW_POLL = 'GET /api/v2/usage/aggregates/query/jobs/{jobId}'
+LEGACY_SUBMIT = 'POST /api/v2/usage/query'
+LEGACY_POLL = 'GET /api/v2/usage/query/{executionId}/results'
+STATUS_CLASSES = (('2xx', 'status200'), ('3xx', 'status300'), ('4xx', 'status400'), ('5xx', 'status500'))
+
+
+@pytest.fixture
+def org_options():
+    return OrgOptions(seed=7, users=20, queues=2, oauth_clients=8)
+
+
+@pytest.fixture(autouse=True)
+def fresh_persistent_cache(datadog_agent):
+    """The Agent stub's persistent cache outlives a test: start clean, and leave nothing (a remembered legacy
+    fallback, a cursor) for the next module's checks, which use the same check id."""
+    yield datadog_agent
+    datadog_agent.reset()
+
+
+def only(*names, **sections):
+    """Instance overrides enabling just `names` (and the org lookup), with per-collector sections."""
+    config = {c.name: {'enabled': False} for c in COLLECTORS if c.name not in names and c.name != 'org'}
+    for name in names:
+        config[name] = {'enabled': True, **sections.get(name, {})}
+    return config
+
+
+def base_tags(emulator):
+    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
+
+
+def client_tags(org, client_id):
+    return [f'oauth_client_id:{client_id}', f'oauth_client_name:{org.oauth_client(client_id).name}']
+
+
+def expected_day(org, day, cap=25, by_endpoint=True):
+    """{(client_id, uri, method): counts} the collector must report for `day`, the cap applied."""
+    if not by_endpoint:
+        return {(k[1], None, None): v for k, v in aggregate(org, day, day, 'Day', ('client_id',)).items()}
+    totals = aggregate(org, day, day, 'Day', ('client_id', 'template_uri', 'http_method'))
+    per_client = {}
+    for (_, client, uri, method), counts in totals.items():
+        per_client.setdefault(client, []).append(((uri, method), counts))
+    expected = {}
+    for client, endpoints in per_client.items():
+        endpoints.sort(key=lambda item: (-item[1]['requests'], item[0]))
+        for (uri, method), counts in endpoints[:cap]:
+            expected[(client, uri, method.lower())] = dict(counts)
+        for (_, method), counts in endpoints[cap:]:
+            other = expected.setdefault((client, 'other', method.lower()), dict.fromkeys(counts, 0))
+            for field, n in counts.items():
+                other[field] += n
+    return expected
+
+
+def assert_day(aggregator, emulator, expected):
+    tags0 = base_tags(emulator)
+    for (client, uri, method), counts in expected.items():
+        tags = tags0 + client_tags(emulator.org, client)
+        if uri is not None:
+            tags += [f'template_uri:{uri}', f'http_method:{method}']
+        aggregator.assert_metric('genesys_cloud.api.requests', value=counts['requests'], tags=tags, count=1)
+        for status_class, field in STATUS_CLASSES:
+            if counts[field]:
+                aggregator.assert_metric('genesys_cloud.api.responses', value=counts[field], count=1,
+                                         tags=tags + [f'status_class:{status_class}'])
+        if counts['status429']:
+            aggregator.assert_metric('genesys_cloud.api.rate_limited', value=counts['status429'], tags=tags, count=1)
+    assert len(aggregator.metrics('genesys_cloud.api.requests')) == len(expected)
+
+
+def assert_month_to_date(aggregator, emulator, day):
+    totals = aggregate(emulator.org, day.replace(day=1), day, 'Month', ('client_id',))
+    assert totals
+    for (_, client), counts in totals.items():
+        aggregator.assert_metric('genesys_cloud.api.requests.month_to_date', value=counts['requests'], count=1,
+                                 tags=base_tags(emulator) + client_tags(emulator.org, client))
+    assert len(aggregator.metrics('genesys_cloud.api.requests.month_to_date')) == len(totals)
+
+
+def yesterday(clock):
+    return clock.now().date() - timedelta(days=1)
+
+
+def test_job_polled_across_runs_then_metrics_for_yesterday(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('api_usage', api_usage={'fair_use_allowance': 2000000}))
+    emulator.faults.add(NEW_POLL, stuck_job=True, times=6)  # 2 jobs (day, month) stay Running for 3 runs
+    for _ in range(3):
+        dd_run_check(check)
+        assert not aggregator.metrics('genesys_cloud.api.requests')
+        clock.advance(60)  # a running job is polled every run, not at the hourly cadence
+    assert emulator.requests[NEW_SUBMIT] == 2  # submitted once, not once per run
+    assert emulator.requests[NEW_POLL] == 6
+    aggregator.reset()
+    dd_run_check(check)
+    day = yesterday(clock)
+    assert_day(aggregator, emulator, expected_day(emulator.org, day))
+    assert_month_to_date(aggregator, emulator, day)
+    aggregator.assert_metric('genesys_cloud.api.fair_use.allowance', value=2000000, tags=base_tags(emulator))
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=base_tags(emulator) +
+                             ['collector:api_usage'])
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics())
+    assert emulator.requests[NEW_SUBMIT] == 2 and emulator.requests[LEGACY_SUBMIT] == 0
+
+
+def test_cap_sums_the_tail_under_other(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('api_usage', api_usage={'max_endpoints_per_client': 3}))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    expected = expected_day(emulator.org, yesterday(clock), cap=3)
+    assert any(uri == 'other' for _, uri, _ in expected)
+    assert_day(aggregator, emulator, expected)
+    # Summing by client still gives each client's total: nothing dropped, nothing counted twice.
+    totals = aggregate(emulator.org, yesterday(clock), yesterday(clock), 'Day', ('client_id',))
+    for (_, client), counts in totals.items():
+        reported = sum(m.value for m in aggregator.metrics('genesys_cloud.api.requests')
+                       if f'oauth_client_id:{client}' in m.tags)
+        assert reported == counts['requests']
+
+
+def test_per_client_only(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('api_usage', api_usage={'usage_by_endpoint': False}))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock), by_endpoint=False))
+    assert not [m for m in aggregator.metrics('genesys_cloud.api.requests') if any('template_uri' in t for t in m.tags)]
+
+
+@pytest.mark.parametrize('cause', ['absent', 'forbidden'])
+def test_legacy_fallback(make_check, dd_run_check, aggregator, emulator, clock, cause):
+    if cause == 'absent':
+        emulator.faults.add(NEW_SUBMIT, status=404)
+    else:
+        emulator.permissions.deny('usage:organization:view')  # legacy still allowed through oauth:client:view
+    check = make_check(**only('api_usage'))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    day = yesterday(clock)
+    assert_day(aggregator, emulator, expected_day(emulator.org, day))
+    assert_month_to_date(aggregator, emulator, day)
+    assert emulator.requests[NEW_SUBMIT] == 1  # tried once, then the legacy query is remembered for a day
+    assert emulator.requests[LEGACY_SUBMIT] == 2
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=base_tags(emulator) +
+                             ['collector:api_usage'])
+
+
+def test_renamed_client_gets_its_new_name(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('api_usage'))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    renamed = emulator.org.oauth_clients[1]
+    old_name = renamed.name
+    assert any(f'oauth_client_name:{old_name}' in m.tags for m in aggregator.metrics('genesys_cloud.api.requests'))
+    emulator.org.rename_oauth_client(renamed.id, 'CRM sync (v2)')
+    clock.advance(hours=23)
+    dd_run_check(check)  # the new day's jobs are submitted; the previous day's values are drawn meanwhile
+    clock.advance(60)
+    aggregator.reset()
+    dd_run_check(check)
+    tagged = [m.tags for m in aggregator.metrics('genesys_cloud.api.requests')
+              if f'oauth_client_id:{renamed.id}' in m.tags]
+    assert tagged and all('oauth_client_name:CRM sync (v2)' in tags for tags in tagged)
+    assert not any(f'oauth_client_name:{old_name}' in tags for tags in tagged)
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
+
+
+def test_restart_polls_the_same_job(make_check, dd_run_check, aggregator, emulator, clock):
+    emulator.faults.add(NEW_POLL, stuck_job=True, times=2)
+    dd_run_check(make_check(**only('api_usage')))
+    clock.advance(60)
+    restarted = make_check(**only('api_usage'))  # same check id: the Agent's persistent cache is kept
+    dd_run_check(restarted)
+    assert emulator.requests[NEW_SUBMIT] == 2  # the jobs submitted before the restart are the ones polled
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
+
+
+def test_gauges_stay_between_collections(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('api_usage'))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    spent = sum(n for k, n in emulator.requests.items() if 'usage' in k)
+    aggregator.reset()
+    clock.advance(600)
+    dd_run_check(check)  # not due: nothing asked, yesterday's values still drawn
+    assert sum(n for k, n in emulator.requests.items() if 'usage' in k) == spent
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
+
+
+def test_restart_while_the_next_day_runs_keeps_the_last_day_drawn(make_check, dd_run_check, aggregator, emulator,
+                                                                   clock):
+    check = make_check(**only('api_usage'))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    previous_day = yesterday(clock)
+    clock.advance(hours=23)
+    emulator.faults.add(NEW_POLL, stuck_job=True, times=4)  # the new day's jobs run for two more runs
+    dd_run_check(check)
+    restarted = make_check(**only('api_usage'))
+    clock.advance(60)
+    aggregator.reset()
+    dd_run_check(restarted)  # still running: the previous day's values are drawn, restored from the cache
+    assert_day(aggregator, emulator, expected_day(emulator.org, previous_day))
+    assert_month_to_date(aggregator, emulator, previous_day)
+    clock.advance(60)
+    aggregator.reset()
+    dd_run_check(restarted)
+    assert yesterday(clock) != previous_day
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
+    assert emulator.requests[NEW_SUBMIT] == 4  # two days, two jobs each: nothing submitted again on restart
