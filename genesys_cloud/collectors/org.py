@@ -15,6 +15,11 @@ class OrgCollector(Collector):
         if saved:  # after a restart the org tags are known before the lookup is due again
             self._apply(saved['id'], saved['name'], saved.get('own_client_id'))
 
+    def restore(self, now):
+        # Always due on a process's first run: one cheap request proves the credentials still work, so
+        # can_connect is reported right after a restart even when every other collector is not yet due.
+        return None
+
     def collect(self):
         me = self.client.get('/api/v2/tokens/me')
         org = me.get('organization') or {}
