@@ -1,0 +1,29 @@
+"""Hostile names from the API (very long, control characters, commas, colons, unicode) give valid, bounded tags."""
+
+from genesys_cloud import tagging
+
+HOSTILE = 'Sales, EMEA: "VIP"\n\t\x00' + 'é🙂' * 150 + ':tier:1'
+
+
+def test_tag_helper_bounds_and_cleans():
+    tag = tagging.tag('queue_name', HOSTILE)
+    assert tag.startswith('queue_name:Sales EMEA: "VIP"')
+    assert len(tag) <= tagging.MAX_TAG_LENGTH
+    assert ',' not in tag and not any(ord(c) < 32 for c in tag)
+    assert tagging.tag('queue_name', None) == 'queue_name:unknown'
+
+
+def test_check_survives_hostile_names(make_check, dd_run_check, aggregator, emulator, clock):
+    queue = emulator.org.queues[0]
+    emulator.org.rename_queue(queue.id, HOSTILE)
+    client = next(c for c in emulator.org.oauth_clients if c.id != emulator.client_id)
+    emulator.org.rename_oauth_client(client.id, HOSTILE)
+    check = make_check()
+    for _ in range(3):
+        dd_run_check(check)
+        clock.advance(60)
+    tags = [t for name in aggregator.metric_names for m in aggregator.metrics(name) for t in m.tags]
+    assert any(t.startswith('queue_name:Sales EMEA') for t in tags)
+    for tag in tags:
+        assert len(tag) <= tagging.MAX_TAG_LENGTH, tag
+        assert ',' not in tag and not any(ord(c) < 32 for c in tag), repr(tag)
