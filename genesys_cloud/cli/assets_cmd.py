@@ -12,7 +12,7 @@ def add_parser(subparsers):
     p.add_argument('--root', help='project directory holding assets/, metadata.csv and manifest.json')
     p.add_argument('--offline', action='store_true',
                    help='take the tags each metric carries from metadata.csv sample_tags only, without running the '
-                        'check against the local emulator (sample_tags may list only some of them)')
+                        'check against the local emulator (tests keep sample_tags equal to what a run emits)')
     p.set_defaults(func=run_validate)
 
     p = commands.add_parser('deploy', help='create or update the dashboards and monitors in a Datadog org '
