@@ -161,7 +161,15 @@ def test_missing_permission_leaves_a_note(client, emulator, clock, tmp_path):
                for n in data.notes)
     result = limits.write_report(data, str(tmp_path / 'pack'))
     assert 'Not included: rate-limit aggregates' in (tmp_path / 'pack' / 'report.md').read_text()
-    assert os.path.basename(max(result.chart_series, key=len))  # charts still drawn
+    assert result.chart_series and all((tmp_path / 'pack' / chart).is_file() for chart in result.chart_series)
+
+
+def test_failed_usage_job_leaves_a_note(client, emulator, clock):
+    emulator.faults.add('POST /api/v2/usage/aggregates/query/jobs', failed_job=True, times=1)
+    data = limits.pull_limits(client, 10, clock.now().date(), clock.sleep, progress=False)
+    assert data.usage == [] and data.ratelimits  # the other pulls went on
+    assert any(n.startswith('daily usage per OAuth client: not available') and 'the job ended Failed' in n
+               for n in data.notes), data.notes
 
 
 def test_licenses_pack_matches_billing_ground_truth(client, emulator, clock, tmp_path):

@@ -7,14 +7,17 @@ turn into a note rather than a failure (an evidence pack without rate-limit aggr
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from ..client import PermissionDenied  # noqa: F401  (re-exported for the reports)
+from ..client import GenesysApiError, PermissionDenied  # noqa: F401  (re-exported for the reports)
+from ..collectors.api_usage import NEW_DONE, NEW_FAILED, NEW_METRICS, PAGE_SIZE
+from ..collectors.api_usage import NEW_JOBS as USAGE_JOBS
+from ..collectors.oauth_clients import PATH as OAUTH_CLIENTS
+from ..collectors.rate_limits import METRIC as RATELIMIT_METRIC
+from ..collectors.rate_limits import PATH as RATELIMITS
 
-USAGE_JOBS = '/api/v2/usage/aggregates/query/jobs'
-USAGE_METRICS = ('Requests', 'Status200', 'Status300', 'Status400', 'Status429', 'Status500')
-RATELIMITS = '/api/v2/analytics/ratelimits/aggregates/query'
 LIMITS = '/api/v2/organizations/limits'
 CHUNK_DAYS = 30  # usage jobs take at most 90 days; smaller chunks make the progress bar honest
-JOB_DONE, JOB_FAILED = ('Succeeded', 'Complete'), ('Failed', 'Cancelled')
+# Usage aggregates jobs say `queryStatus` Succeeded; the billable usage report says `status` Complete.
+JOB_DONE, JOB_FAILED = (NEW_DONE, 'Complete'), NEW_FAILED
 
 
 @dataclass
@@ -52,23 +55,30 @@ def _utc(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
-class JobTimeout(Exception):
-    pass
+class JobFailed(GenesysApiError):
+    advice = 'Genesys could not compute this history; run the report again later'
 
 
-def wait_for_job(client, path, sleep, params=None, timeout=600.0, states_done=JOB_DONE):
-    """Poll an async job (no answer before it finishes is usable); back off 1 s -> 10 s; return its first page."""
+class JobTimeout(GenesysApiError):
+    advice = 'Genesys is still computing this history; run the report again later'
+
+
+def wait_for_job(client, path, sleep, params=None, timeout=600.0):
+    """Poll an async job (no answer before it finishes is usable); back off 1 s -> 10 s; return its first page.
+
+    A failed or unfinished job raises a GenesysApiError, which the reports turn into a note like any refusal.
+    """
     waited, delay = 0.0, 1.0
     while True:
         data = client.get(path, params=params) or {}
         state = data.get('queryStatus') or data.get('status')
-        if state in states_done:
+        if state in JOB_DONE:
             return data
         if state in JOB_FAILED:
             message = (data.get('errorBody') or {}).get('message') or state
-            raise RuntimeError(f'{path}: the job ended {state}: {message}')
+            raise JobFailed(f'GET {path}', f'the job ended {state}: {message}')
         if waited >= timeout:
-            raise JobTimeout(f'{path}: still {state} after {waited:.0f}s')
+            raise JobTimeout(f'GET {path}', f'still {state} after {waited:.0f}s')
         sleep(delay)
         waited += delay
         delay = min(10.0, delay * 2)
@@ -79,27 +89,25 @@ def usage_days(client, first: date, last: date, sleep, progress=None):
     rows = []
     for start, end in day_chunks(first, last):
         body = {'interval': f'{start.isoformat()}T00:00:00/{end.isoformat()}T23:59:59', 'granularity': 'Day',
-                'metrics': list(USAGE_METRICS), 'groupBy': ['OauthClientId', 'OauthClientName']}
+                'metrics': list(NEW_METRICS), 'groupBy': ['OauthClientId', 'OauthClientName']}
         job = client.post(USAGE_JOBS, body) or {}
-        path = f'{USAGE_JOBS}/{job["id"]}'
-        page = wait_for_job(client, path, sleep, params={'pageSize': 1000})
-        while True:
-            for entity in page.get('entities') or []:
-                oauth = entity.get('oauthClient') or {}
-                rows.append(UsageDay(
-                    day=date.fromisoformat(str(entity['date'])[:10]),
-                    client_id=oauth.get('id') or 'unknown',
-                    client_name=oauth.get('name') or oauth.get('id') or 'unknown',
-                    requests=int(entity.get('requestCount') or 0),
-                    status200=int(entity.get('status200') or 0),
-                    status300=int(entity.get('status300') or 0),
-                    status400=int(entity.get('status400') or 0),
-                    status429=int(entity.get('status429') or 0),
-                    status500=int(entity.get('status500') or 0),
-                ))
-            if not page.get('nextUri'):
-                break
-            page = client.get(page['nextUri']) or {}
+        page = wait_for_job(client, f'{USAGE_JOBS}/{job["id"]}', sleep, params={'pageSize': PAGE_SIZE})
+        entities = list(page.get('entities') or [])
+        if page.get('nextUri'):
+            entities.extend(client.iter_next_uri(page['nextUri']))
+        for entity in entities:
+            oauth = entity.get('oauthClient') or {}
+            rows.append(UsageDay(
+                day=date.fromisoformat(str(entity['date'])[:10]),
+                client_id=oauth.get('id') or 'unknown',
+                client_name=oauth.get('name') or oauth.get('id') or 'unknown',
+                requests=int(entity.get('requestCount') or 0),
+                status200=int(entity.get('status200') or 0),
+                status300=int(entity.get('status300') or 0),
+                status400=int(entity.get('status400') or 0),
+                status429=int(entity.get('status429') or 0),
+                status500=int(entity.get('status500') or 0),
+            ))
         if progress:
             progress.step(f'usage {start.isoformat()}..{end.isoformat()}')
     return rows
@@ -111,7 +119,7 @@ def ratelimit_days(client, first: date, last: date, progress=None):
     for start, end in day_chunks(first, last):
         interval = (f'{_utc(start).strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
                     f'{_utc(end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}')
-        body = {'interval': interval, 'granularity': 'P1D', 'metrics': ['oRateLimitRecorded'],
+        body = {'interval': interval, 'granularity': 'P1D', 'metrics': [RATELIMIT_METRIC],
                 'groupBy': ['namespace', 'limitName', 'entityId']}
         data = client.post(RATELIMITS, body) or {}
         for result in data.get('results') or []:
@@ -119,7 +127,7 @@ def ratelimit_days(client, first: date, last: date, progress=None):
             for bucket in result.get('data') or []:
                 day = date.fromisoformat(str(bucket.get('interval', ''))[:10])
                 for metric in bucket.get('metrics') or []:
-                    if metric.get('metric') != 'oRateLimitRecorded':
+                    if metric.get('metric') != RATELIMIT_METRIC:
                         continue
                     stats = metric.get('stats') or {}
                     rows.append(RateLimitDay(day, group.get('namespace', ''), group.get('limitName', ''),
@@ -154,5 +162,5 @@ def change_requests(client):
 
 
 def oauth_client_names(client):
-    return {c['id']: c.get('name') or c['id'] for c in (client.get('/api/v2/oauth/clients') or {}).get('entities')
+    return {c['id']: c.get('name') or c['id'] for c in (client.get(OAUTH_CLIENTS) or {}).get('entities')
             or [] if c.get('id')}
