@@ -15,6 +15,7 @@ import yaml
 from genesys_cloud.clock import Clock
 from genesys_cloud.collectors import COLLECTORS
 from genesys_cloud.emulator import Emulator, OrgOptions
+from tests.conftest import base_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,10 +47,6 @@ def cli(*args):
                           capture_output=True, text=True, timeout=120)
 
 
-def org_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
-
-
 def metric(data, name, **tags):
     wanted = {f'{k}:{v}' for k, v in tags.items()}
     return [m for m in data['metrics'] if m['name'] == name and wanted <= set(m['tags'])]
@@ -59,7 +56,7 @@ def test_json_output_matches_the_emulator(write_conf, emulator):
     proc = cli('check', '-c', write_conf(), '--json')
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    tags = org_tags(emulator)
+    tags = base_tags(emulator)
     [can_connect] = metric(data, 'genesys_cloud.api.can_connect')
     assert (can_connect['type'], can_connect['value'], can_connect['tags']) == ('gauge', 1.0, tags)
     assert data['service_checks'] == [{'name': 'genesys_cloud.can_connect', 'status': 'OK', 'tags': tags,
@@ -106,10 +103,7 @@ def test_bad_secret_is_critical_and_exit_1(write_conf, emulator):
 
 
 def test_missing_permission_is_a_warning_and_exit_0(write_conf, emulator):
-    needy = [c for c in COLLECTORS if c.permissions]
-    if not needy:
-        pytest.skip('no registered collector needs a permission yet')
-    collector = needy[0]
+    collector = next(c for c in COLLECTORS if c.permissions)
     emulator.permissions.deny(*collector.permissions)
     proc = cli('check', '-c', write_conf(), '--json')
     assert proc.returncode == 0, proc.stderr
@@ -137,7 +131,8 @@ def test_invalid_config_exits_2_naming_the_option(write_conf, emulator, override
 
 
 def test_unreadable_config_files_exit_2(write_conf, tmp_path):
-    assert cli('check', '-c', tmp_path / 'missing.yaml').returncode == 2
+    proc = cli('check', '-c', tmp_path / 'missing.yaml')
+    assert proc.returncode == 2 and 'cannot read' in proc.stderr and 'missing.yaml' in proc.stderr
     proc = cli('check', '-c', write_conf(raw='init_config: {}\ninstances: []\n'))
     assert proc.returncode == 2 and '`instances` must be a list' in proc.stderr
 

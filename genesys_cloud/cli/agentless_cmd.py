@@ -14,8 +14,7 @@ import signal
 import sys
 import threading
 
-from .preflight import UsageError, configure_logging, parse_collectors
-from .runner import ConfigFileError, load_config
+from .preflight import UsageError, prepare_run
 
 log = logging.getLogger('genesys_cloud.agentless')
 
@@ -44,9 +43,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     try:
-        configure_logging(args.log_level)
-        only = parse_collectors(args.collectors)
-        init_config, instances = load_config(args.config)
+        only, init_config, instances = prepare_run(args)
         if args.interval < 1:
             raise UsageError('--interval must be at least 1 second')
         if args.buffer_size < 1:
@@ -55,7 +52,7 @@ def run(args) -> int:
         if not api_key:
             raise UsageError('DD_API_KEY is not set: export the Datadog API key (never put it in conf.yaml)')
         sender = _sender(api_key, os.environ.get('DD_SITE') or 'datadoghq.com', args.dd_url)
-    except (ConfigFileError, UsageError) as e:
+    except UsageError as e:
         print(f'Error: {e}', file=sys.stderr)
         return 2
     from ..agentless import AgentlessRunner

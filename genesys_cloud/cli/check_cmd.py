@@ -10,8 +10,8 @@ import sys
 import time
 
 from .output import render_json, render_table
-from .preflight import UsageError, configure_logging, initialize, parse_collectors
-from .runner import ConfigFileError, build_check, load_config, run_once
+from .preflight import UsageError, initialize, prepare_run
+from .runner import build_check, run_once
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -30,10 +30,8 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     try:
-        configure_logging(args.log_level)
-        only = parse_collectors(args.collectors)
-        init_config, instances = load_config(args.config)
-    except (ConfigFileError, UsageError) as e:
+        only, init_config, instances = prepare_run(args)
+    except UsageError as e:
         print(f'Error: {e}', file=sys.stderr)
         return EXIT_USAGE
     exit_code = EXIT_OK

@@ -46,6 +46,19 @@ def initialize(check, instance_label='instance'):
         raise UsageError(f'{instance_label}: invalid configuration: {check.sanitize(str(e))}') from None
 
 
+def prepare_run(args):
+    """What `check` and `agentless` start with: the log level, `--collectors` and the conf.yaml of `-c`.
+
+    Returns (collectors to run or None, init_config, instances); raises UsageError (a ConfigFileError is one).
+    """
+    from .runner import load_config
+
+    configure_logging(args.log_level)
+    only = parse_collectors(args.collectors)
+    init_config, instances = load_config(args.config)
+    return only, init_config, instances
+
+
 def configure_logging(level_name):
     level = getattr(logging, str(level_name).upper(), None)
     if not isinstance(level, int):

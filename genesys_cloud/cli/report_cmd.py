@@ -15,7 +15,7 @@ import sys
 import time
 
 from .preflight import UsageError
-from .runner import ConfigFileError, load_config
+from .runner import load_config
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
 
@@ -42,7 +42,7 @@ def run(args) -> int:
         client = _client(args)
         if args.report == 'limits' and not 1 <= args.days <= MAX_DAYS:
             raise UsageError(f'--days must be between 1 and {MAX_DAYS} (the Usage API keeps a year)')
-    except (ConfigFileError, UsageError) as e:
+    except UsageError as e:  # ConfigFileError included
         print(f'Error: {e}', file=sys.stderr)
         return 2
     from ..client import GenesysApiError

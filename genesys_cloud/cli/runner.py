@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from ..check import GenesysCloudCheck
+from .preflight import UsageError
 
 METRIC_TYPES = {0: 'gauge', 1: 'rate', 2: 'count', 3: 'monotonic_count', 4: 'counter', 5: 'histogram', 6: 'historate'}
 STATUS_NAMES = {0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN'}
@@ -22,8 +23,8 @@ class Submissions:
         return any(sc['status'] == 'CRITICAL' for sc in self.service_checks)
 
 
-class ConfigFileError(Exception):
-    pass
+class ConfigFileError(UsageError):
+    """The config file cannot be read or has no instances (a usage error: exit status 2)."""
 
 
 def load_config(path):
