@@ -3,6 +3,7 @@ an emulator run (what `genesys-cloud-dd demo` prints)."""
 
 import json
 import os
+import re
 
 import pytest
 
@@ -11,8 +12,6 @@ from genesys_cloud.assets_tools import validate as v
 from genesys_cloud.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
 from genesys_cloud.cli.runner import build_check, run_once
 from genesys_cloud.emulator import Emulator, OrgOptions
-
-from .fake_datadog import FakeDatadog
 
 ROOT = v.project_root()
 
@@ -66,24 +65,31 @@ def _metric_queries(data, kind):
         yield q.parse_metric_query(query['query'])
 
 
-def test_offline_mode_needs_no_emulator(monkeypatch):
+def test_metadata_sample_tags_list_every_tag_a_real_run_emits(catalog):
+    """So `assets validate --offline` (metadata.csv only) judges the assets as the emulator-backed mode does."""
+    metadata = v.load_catalog(os.path.join(ROOT, 'metadata.csv'))
+    missing = {name: sorted(entry['tags'] - metadata.metrics[name]['tags'])
+               for name, entry in catalog.metrics.items() if entry['tags'] != metadata.metrics[name]['tags']}
+    assert not missing, f'add these to the sample_tags column of metadata.csv: {missing}'
+
+
+def test_offline_mode_needs_no_emulator_and_passes(monkeypatch):
     monkeypatch.setattr(v, 'emulator_catalog', lambda *_: pytest.fail('offline must not run the emulator'))
     report = v.validate(ROOT)
     assert report.source == 'metadata.csv'
-    assert not [m for _, m in report.errors if 'not in metadata.csv' in m]  # metrics exist either way
+    assert report.ok, report.render(ROOT)
 
 
-def test_shipped_assets_deploy_idempotently(monkeypatch):
+def test_shipped_assets_deploy_idempotently(monkeypatch, fake_datadog):
     monkeypatch.setenv('DD_API_KEY', 'k')
     monkeypatch.setenv('DD_APP_KEY', 'a')
-    with FakeDatadog() as fake:
-        first = d.deploy(ROOT, dd_url=fake.url, validate_first=False)
-        assert {a.action for a in first.actions} == {'create'}
-        assert len(fake.dashboards) == 5 and len(fake.monitors) == len(v.asset_files(ROOT)['monitors'])
-        fake.reset()
-        second = d.deploy(ROOT, dd_url=fake.url, validate_first=False)
-        assert {a.action for a in second.actions} == {'unchanged'}
-        assert [r for r in fake.requests if r.method != 'GET'] == []
+    first = d.deploy(ROOT, dd_url=fake_datadog.url, validate_first=False)
+    assert {a.action for a in first.actions} == {'create'}
+    assert len(fake_datadog.dashboards) == 5 and len(fake_datadog.monitors) == len(v.asset_files(ROOT)['monitors'])
+    fake_datadog.reset()
+    second = d.deploy(ROOT, dd_url=fake_datadog.url, validate_first=False)
+    assert {a.action for a in second.actions} == {'unchanged'}
+    assert [r for r in fake_datadog.requests if r.method != 'GET'] == []
 
 
 @pytest.fixture(scope='module')
@@ -94,30 +100,43 @@ def emulator_run():
         yield run_once(build_check({}, instance))
 
 
+def _values_by(run, metric, key):
+    return {t.split(':', 1)[1]: m['value'] for m in run.metrics if m['name'] == metric
+            for t in m['tags'] if t.startswith(f'{key}:')}
+
+
 def test_monitors_fire_on_the_emulator_run_where_the_data_says(emulator_run):
     results = evaluate_monitors(emulator_run, load_monitors())
-    waits = {t.split(':', 1)[1]: m['value'] for m in emulator_run.metrics
-             if m['name'] == 'genesys_cloud.queue.longest_waiting' for t in m['tags'] if t.startswith('queue_name:')}
+
+    def statuses(title):
+        return {r.group: r.status for r in results if r.title == title}
+
+    waits = _values_by(emulator_run, 'genesys_cloud.queue.longest_waiting', 'queue_name')
     assert waits
-    rows = {r.group: r.status for r in results if r.title == 'Callers waiting too long in a queue'}
-    for queue, wait in waits.items():
-        expected = ALERT if wait > 300 else WARN if wait > 180 else OK
-        assert rows[f'queue_name:{queue}'] == expected
-    connect = [r for r in results if r.title == 'Check cannot connect to Genesys Cloud']
-    assert [r.status for r in connect] == [OK]
-    collectors = [r for r in results if r.title == 'A collector of the check is failing']
-    assert collectors and all(r.status == OK for r in collectors)
-    utilization = [r for r in results if r.title == 'Licence utilization high']
-    assert utilization and all(r.status in (OK, WARN, ALERT) for r in utilization)
+    assert statuses('Callers waiting too long in a queue') == {
+        f'queue_name:{queue}': ALERT if wait > 300 else WARN if wait > 180 else OK for queue, wait in waits.items()}
+    assert set(statuses('Check cannot connect to Genesys Cloud').values()) == {OK}
+    up = _values_by(emulator_run, 'genesys_cloud.check.collector.up', 'collector')
+    assert up and set(up.values()) == {1}
+    assert statuses('A collector of the check is failing') == {f'collector:{name}': OK for name in up}
+    utilization = _values_by(emulator_run, 'genesys_cloud.license.utilization', 'license')
+    assert utilization
+    assert statuses('Licence utilization high') == {
+        f'license:{name}': ALERT if value > 0.95 else WARN if value > 0.9 else OK
+        for name, value in utilization.items()}
 
 
 def test_demo_prints_which_monitors_would_fire(capsys):
     from genesys_cloud.cli.main import main
 
-    main(['demo', '--users', '60', '--queues', '5'])
+    assert main(['demo', '--users', '60', '--queues', '5']) == 0
     out = capsys.readouterr().out
-    assert 'Recommended monitors evaluated on this run' in out
-    assert 'Callers waiting too long in a queue' in out
+    table = out[out.index('Recommended monitors evaluated on this run'):].splitlines()
+    assert table[1].split()[:3] == ['STATUS', 'MONITOR', 'GROUP']
+    assert any(line.startswith(OK) and 'Check cannot connect to Genesys Cloud' in line for line in table)
+    monitors = len(load_monitors())
+    assert re.fullmatch(rf'{monitors} monitors: \d+ ALERT, \d+ WARN, \d+ OK, \d+ NO DATA \(rows are groups\).*',
+                        table[-1]), table[-1]
 
 
 def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):

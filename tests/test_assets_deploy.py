@@ -13,18 +13,26 @@ from .fake_datadog import FakeDatadog
 
 
 class RealisticFakeDatadog(FakeDatadog):
-    """The shared fake, closer to the real list endpoints: dashboard lists hold summaries only, and the monitor
-    list honours `monitor_tags` (docs: GET /api/v1/dashboard, GET /api/v1/monitor)."""
+    """The shared fake, closer to the real list endpoints: dashboard lists hold summaries only and page with
+    `start`/`count`, the monitor list honours `monitor_tags` and pages with `page`/`page_size` (docs:
+    GET /api/v1/dashboard, GET /api/v1/monitor)."""
 
     def _route(self, method, path, body):
         status, payload = super()._route(method, path, body)
         if method == 'GET' and path == '/api/v1/dashboard' and status == 200:
             keep = ('id', 'title', 'description', 'layout_type', 'url', 'is_read_only', 'author_handle')
-            payload = {'dashboards': [{k: v for k, v in item.items() if k in keep} for item in payload['dashboards']]}
+            items = [{k: v for k, v in item.items() if k in keep} for item in payload['dashboards']]
+            start, count = self._int('start', 0), self._int('count', len(items))
+            payload = {'dashboards': items[start:start + count]}
         if method == 'GET' and path == '/api/v1/monitor' and status == 200:
             wanted = [t for t in (self._last_query.get('monitor_tags') or [''])[0].split(',') if t]
             payload = [m for m in payload if all(t in (m.get('tags') or []) for t in wanted)]
+            size = self._int('page_size', len(payload))
+            payload = payload[self._int('page', 0) * size:][:size]
         return status, payload
+
+    def _int(self, name, default):
+        return int((self._last_query.get(name) or [default])[0])
 
     def handle(self, method, raw_path, headers, body):
         self._last_query = parse_qs(raw_path.partition('?')[2])
@@ -74,6 +82,22 @@ def test_first_run_creates_second_changes_nothing(fake, project):
     assert [a.action for a in second.actions] == ['unchanged'] * (1 + len(MONITORS))
     assert writes(fake) == []
     assert len(fake.dashboards) == 1 and len(fake.monitors) == len(MONITORS)
+
+
+def test_existing_assets_are_found_past_the_first_page(fake, project, monkeypatch):
+    d.deploy(project, dd_url=fake.url, emulator=False)
+    others = {f'other-{i}': {'id': f'other-{i}', 'title': f'Other {i}', 'description': d.MARKER,
+                             'layout_type': 'ordered', 'widgets': []} for i in range(3)}
+    mine = dict(fake.dashboards)
+    fake.dashboards.clear()
+    fake.dashboards.update({**others, **mine})  # listed after three other managed dashboards: on the second page
+    monkeypatch.setattr(d, 'PAGE_SIZE', 2)
+    fake.reset()
+    second = d.deploy(project, dd_url=fake.url, emulator=False)
+    assert [a.action for a in second.actions] == ['unchanged'] * (1 + len(MONITORS))
+    assert writes(fake) == []
+    pages = [r for r in fake.requests if r.method == 'GET' and r.path in ('/api/v1/dashboard', '/api/v1/monitor')]
+    assert len(pages) == 3 + 3  # 4 dashboards and 4 monitors in pages of 2, each ended by a short page
 
 
 def test_edited_assets_update_in_place(fake, project):

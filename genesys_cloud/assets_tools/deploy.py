@@ -162,20 +162,26 @@ def _model(data, model_name):
                                       configuration=Configuration())
 
 
+def _list_all(fetch_page):
+    """Every item of a paged listing: fetch_page(0), fetch_page(1)... until a short page or one with nothing new
+    (a server that ignores the paging parameters must not make this loop forever)."""
+    items, seen, index = [], set(), 0
+    while True:
+        page = fetch_page(index)
+        fresh = [item for item in page if item.id not in seen]
+        seen.update(item.id for item in fresh)
+        items.extend(fresh)
+        if len(page) < PAGE_SIZE or not fresh:
+            return items
+        index += 1
+
+
 def _deploy_dashboards(api, dashboards, result):
     existing = {}
-    seen = set()
-    start = 0
-    while True:
-        page = api.list_dashboards(count=PAGE_SIZE, start=start).get('dashboards') or []
-        fresh = [d for d in page if d.id not in seen]
-        for summary in fresh:
-            seen.add(summary.id)
-            if MARKER in (summary.get('description') or ''):
-                existing.setdefault(summary.title, summary.id)
-        if len(page) < PAGE_SIZE or not fresh:
-            break
-        start += PAGE_SIZE
+    for summary in _list_all(lambda i: api.list_dashboards(count=PAGE_SIZE, start=i * PAGE_SIZE).get('dashboards')
+                             or []):
+        if MARKER in (summary.get('description') or ''):
+            existing.setdefault(summary.title, summary.id)
     for data in dashboards:
         body = desired_dashboard(data)
         dashboard_id = existing.get(body['title'])
@@ -191,18 +197,9 @@ def _deploy_dashboards(api, dashboards, result):
 
 def _deploy_monitors(api, monitors, result):
     existing = {}
-    seen = set()
-    page_number = 0
-    while True:
-        page = api.list_monitors(monitor_tags=MANAGED_TAG, page=page_number, page_size=PAGE_SIZE)
-        fresh = [m for m in page if m.id not in seen]
-        for monitor in fresh:
-            seen.add(monitor.id)
-            if MANAGED_TAG in (monitor.get('tags') or []):  # the filter is the server's; check it anyway
-                existing.setdefault(monitor.name, monitor)
-        if len(page) < PAGE_SIZE or not fresh:
-            break
-        page_number += 1
+    for monitor in _list_all(lambda i: api.list_monitors(monitor_tags=MANAGED_TAG, page=i, page_size=PAGE_SIZE)):
+        if MANAGED_TAG in (monitor.get('tags') or []):  # the filter is the server's; check it anyway
+            existing.setdefault(monitor.name, monitor)
     for data in monitors:
         body = desired_monitor(data)
         current = existing.get(body['name'])

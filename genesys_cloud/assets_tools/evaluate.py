@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass
 
 from . import query as q
+from .validate import asset_files, project_root
 
 OK, WARN, ALERT, NO_DATA = 'OK', 'WARN', 'ALERT', 'NO DATA'
 _ORDER = {ALERT: 0, WARN: 1, NO_DATA: 2, OK: 3}
@@ -40,11 +41,11 @@ class Evaluation:
 
 
 def default_monitor_paths():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for root in (os.path.dirname(os.path.dirname(here)), os.getcwd()):
-        directory = os.path.join(root, 'assets', 'monitors')
-        if os.path.isdir(directory):
-            return [os.path.join(directory, n) for n in sorted(os.listdir(directory)) if n.endswith('.json')]
+    """assets/monitors/*.json of the source tree, else of the current directory (an installed package)."""
+    for root in (project_root(), os.getcwd()):
+        paths = asset_files(root)['monitors']
+        if paths:
+            return paths
     return []
 
 
@@ -88,9 +89,7 @@ def evaluate_monitors(submissions, monitors=None):
         if not groups:
             results.append(Evaluation(name, title, NO_DATA, threshold=shown, note=note or 'no matching data'))
             continue
-        group_keys = _group_keys(parsed)
-        for group, value in sorted(groups.items(), key=lambda item: str(item[0])):
-            label = ', '.join(f'{k}:{v}' for k, v in zip(group_keys, group)) if group else '(all)'
+        for label, value in _labelled(parsed, groups):
             results.append(Evaluation(name, title, _status(parsed.op, value, thresholds, parsed.threshold), label,
                                       value, shown, note))
     return results
@@ -130,20 +129,22 @@ def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3) -> str:
 # -- evaluation ----------------------------------------------------------------------------------------------
 
 
-def _group_keys(parsed):
+def _labelled(parsed, groups):
+    """(`key:value, ...` label or `(all)`, value) per group, in a stable order."""
     if parsed.kind == 'metric':
-        return next((m.group_by for m in parsed.metric_queries if m.group_by), [])
-    return parsed.group_by
+        keys = next((m.group_by for m in parsed.metric_queries if m.group_by), [])
+    else:
+        keys = parsed.group_by
+    for group, value in sorted(groups.items(), key=lambda item: str(item[0])):
+        yield (', '.join(f'{k}:{v}' for k, v in zip(keys, group)) if group else '(all)'), value
 
 
 def _change_rows(name, title, parsed, groups, shown):
     """A change alert compares with the value one shift ago, which a single run lacks. For `change` above a
     threshold of non-negative data the change is at most the current value, so groups at or under it are OK;
     the others cannot be decided here."""
-    keys = _group_keys(parsed)
     rows = []
-    for group, value in sorted(groups.items(), key=lambda item: str(item[0])):
-        label = ', '.join(f'{k}:{v}' for k, v in zip(keys, group)) if group else '(all)'
+    for label, value in _labelled(parsed, groups):
         if parsed.change == 'change' and parsed.op in ('>', '>=') and 0 <= value <= parsed.threshold and not (
                 parsed.op == '>=' and value == parsed.threshold):
             rows.append(Evaluation(name, title, OK, label, value, shown, 'change: at most the current value'))

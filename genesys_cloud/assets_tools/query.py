@@ -40,6 +40,7 @@ _SHORT_WINDOW = re.compile(r'^(\d+)([mhdw])$')
 _TAG_KEY = re.compile(r'^[a-z][a-z0-9_./-]*$')
 _IDENT = re.compile(r'[A-Za-z_][A-Za-z0-9_.]*')
 _NUMBER = re.compile(r'\d+(?:\.\d+)?(?:[eE][-+]?\d+)?')
+_KWARG = re.compile(r'([A-Za-z_]\w*)\s*=')
 UNIT_SECONDS = {'m': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
 
@@ -155,30 +156,25 @@ class MonitorQuery:
         return isinstance(self.expr, Call) and self.expr.name == 'forecast'
 
 
-def iter_metric_queries(node):
-    if isinstance(node, MetricQuery):
-        yield node
-    elif isinstance(node, Neg):
-        yield from iter_metric_queries(node.operand)
+def walk(node):
+    """Every node of an expression tree, parents first (a Call's string arguments included)."""
+    yield node
+    if isinstance(node, Neg):
+        yield from walk(node.operand)
     elif isinstance(node, BinOp):
-        yield from iter_metric_queries(node.left)
-        yield from iter_metric_queries(node.right)
+        yield from walk(node.left)
+        yield from walk(node.right)
     elif isinstance(node, Call):
         for arg in node.args:
-            yield from iter_metric_queries(arg)
+            yield from walk(arg)
+
+
+def iter_metric_queries(node):
+    return (n for n in walk(node) if isinstance(n, MetricQuery))
 
 
 def iter_refs(node):
-    if isinstance(node, Ref):
-        yield node.name
-    elif isinstance(node, Neg):
-        yield from iter_refs(node.operand)
-    elif isinstance(node, BinOp):
-        yield from iter_refs(node.left)
-        yield from iter_refs(node.right)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from iter_refs(arg)
+    return (n.name for n in walk(node) if isinstance(n, Ref))
 
 
 # -- parser --------------------------------------------------------------------------------------------------
@@ -236,6 +232,18 @@ class _Parser:
             self.fail('unterminated string')
         self.pos = end + 1
         return ''.join(chunks)
+
+    def arguments(self, read_one):
+        """`(item, item, ...)`, possibly empty: read_one() reads each item; returns what it returned."""
+        self.eat('(')
+        items = []
+        if self.peek() != ')':
+            items.append(read_one())
+            while self.peek() == ',':
+                self.pos += 1
+                items.append(read_one())
+        self.eat(')')
+        return items
 
     def number(self):
         self.ws()
@@ -297,25 +305,20 @@ class _Parser:
     def call(self, name, allow_refs):
         if name not in FUNCTIONS:
             self.fail(f'unknown function `{name}`')
-        self.eat('(')
         args, kwargs = [], {}
-        if self.peek() != ')':
-            while True:
-                c = self.peek()
-                if c in ('"', "'"):
-                    args.append(self.string())
-                else:
-                    m = re.compile(r'([A-Za-z_]\w*)\s*=').match(self.text, self.pos)
-                    if m:
-                        self.pos = m.end()
-                        kwargs[m.group(1)] = self.string() if self.peek() in ('"', "'") else self.number()
-                    else:
-                        args.append(self.expr(allow_refs))
-                if self.peek() == ',':
-                    self.pos += 1
-                    continue
-                break
-        self.eat(')')
+
+        def argument():
+            if self.peek() in ('"', "'"):
+                args.append(self.string())
+                return
+            m = _KWARG.match(self.text, self.pos)
+            if m:
+                self.pos = m.end()
+                kwargs[m.group(1)] = self.string() if self.peek() in ('"', "'") else self.number()
+            else:
+                args.append(self.expr(allow_refs))
+
+        self.arguments(argument)
         return Call(name, args, kwargs)
 
     def metric_query(self, space_agg):
@@ -346,16 +349,7 @@ class _Parser:
             method = self.ident()
             if method not in METRIC_METHODS:
                 self.fail(f'unknown method `.{method}()`')
-            self.eat('(')
-            args = []
-            if self.peek() != ')':
-                while True:
-                    args.append(self.ident() if self.peek().isalpha() else self.number())
-                    if self.peek() == ',':
-                        self.pos += 1
-                        continue
-                    break
-            self.eat(')')
+            args = self.arguments(lambda: self.ident() if self.peek().isalpha() else self.number())
             low, high = METRIC_METHODS[method]
             if not low <= len(args) <= high:
                 self.fail(f'`.{method}()` takes {low} to {high} arguments')
@@ -470,24 +464,12 @@ def parse_monitor_query(text):
         raise QueryError(f'`{text}`: `next_*` windows go with `forecast(...)` and only with it')
     if query.is_forecast:
         _check_forecast(query.expr, text)
-    elif any(isinstance(n, Call) and n.name == 'forecast' for n in _walk(expr)):
+    elif any(isinstance(n, Call) and n.name == 'forecast' for n in walk(expr)):
         raise QueryError(f'`{text}`: `forecast(...)` must be the whole monitor expression')
     groups = {tuple(mq.group_by) for mq in query.metric_queries if mq.group_by}
     if len(groups) > 1:
         raise QueryError(f'`{text}`: the metrics of the expression must be grouped by the same tags (or not at all)')
     return query
-
-
-def _walk(node):
-    yield node
-    if isinstance(node, Neg):
-        yield from _walk(node.operand)
-    elif isinstance(node, BinOp):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            yield from _walk(arg)
 
 
 def _check_forecast(call, text):
@@ -518,16 +500,7 @@ def _parse_search_monitor(body, op, threshold):
         if method in seen and method != 'by':
             p.fail(f'`.{method}()` given twice')
         seen.append(method)
-        p.eat('(')
-        args = []
-        if p.peek() != ')':
-            while True:
-                args.append(p.string())
-                if p.peek() == ',':
-                    p.pos += 1
-                    continue
-                break
-        p.eat(')')
+        args = p.arguments(p.string)
         if method == 'index':
             query.index = ','.join(args)
         elif method == 'rollup':
