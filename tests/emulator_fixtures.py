@@ -47,6 +47,12 @@ class EmulatorApi:
     def close(self):
         self.session.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 @pytest.fixture
 def clock():
@@ -61,6 +67,5 @@ def emu(clock):
 
 @pytest.fixture
 def api(emu):
-    client = EmulatorApi(emu)
-    yield client
-    client.close()
+    with EmulatorApi(emu) as client:
+        yield client

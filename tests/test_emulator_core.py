@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import requests
 
 from genesys_cloud.clock import FakeClock
 from genesys_cloud.emulator import Emulator, OrgOptions, SyntheticOrg
+from genesys_cloud.emulator.data.ratelimits import ratelimit_history
 from genesys_cloud.emulator.jobs import LEGACY_USAGE_STATES
 from genesys_cloud.emulator.paging import before_after_page, cursors_page, next_uri_page, short_listing
 from genesys_cloud.emulator.routing import Response, Router
@@ -27,24 +29,14 @@ NUMBERS = [{'n': n} for n in range(23)]
 USAGE_METRICS = ('Status200', 'Status300', 'Status400', 'Status500', 'Status429', 'Requests')
 
 
-@TEST_ROUTES.route('GET', '/api/v2/emutest/after', sdk_model=None)
-def _after(request):
-    return next_uri_page(request, NUMBERS, default_size=5, max_size=10)
+def _listing(page):
+    """A GET handler serving NUMBERS through one of the shared paging helpers."""
+    return lambda request: page(request, NUMBERS, default_size=5, max_size=10)
 
 
-@TEST_ROUTES.route('GET', '/api/v2/emutest/cursors', sdk_model=None)
-def _cursors(request):
-    return cursors_page(request, NUMBERS, default_size=5, max_size=10)
-
-
-@TEST_ROUTES.route('GET', '/api/v2/emutest/beforeafter', sdk_model=None)
-def _before_after(request):
-    return before_after_page(request, NUMBERS, default_size=5, max_size=10)
-
-
-@TEST_ROUTES.route('GET', '/api/v2/emutest/short', sdk_model=None)
-def _short(request):
-    return short_listing(request, NUMBERS, default_size=5, max_size=10)
+for _style, _page in (('after', next_uri_page), ('cursors', cursors_page), ('beforeafter', before_after_page),
+                      ('short', short_listing)):
+    TEST_ROUTES.route('GET', f'/api/v2/emutest/{_style}', sdk_model=None)(_listing(_page))
 
 
 @TEST_ROUTES.route('POST', '/api/v2/emutest/query', sdk_model=None, permissions=('usage:organization:view',))
@@ -71,9 +63,8 @@ def temu(clock):  # noqa: F811
 
 @pytest.fixture
 def tapi(temu):
-    client = EmulatorApi(temu)
-    yield client
-    client.close()
+    with EmulatorApi(temu) as client:
+        yield client
 
 
 def login(emulator, client_id=None, secret=None, grant='client_credentials'):
@@ -329,6 +320,31 @@ def test_missing_field_bad_enum_bad_interval(tapi):
     assert_error(malformed, 400, 'bad.request')
 
 
+def test_rate_limit_query_filters_like_the_other_analytics_queries(emu, api, clock):  # noqa: F811
+    path = '/api/v2/analytics/ratelimits/aggregates/query'
+    history = ratelimit_history(emu.org)
+    when = clock.now() - timedelta(minutes=30)
+    history.late(when, 'platform.api', 'token.rate.per.minute', 'client-a', 4)
+    history.late(when, 'dataactions', 'actions.concurrent.executions.max', 'action-b', 2)
+    interval = f'{(when - timedelta(minutes=1)).isoformat()}/{clock.now().isoformat()}'
+    query = {'interval': interval, 'metrics': ['oRateLimitRecorded'], 'groupBy': ['namespace', 'entityId']}
+
+    everything = api.post(path, json=query).json()['results']
+    assert {(r['group']['namespace'], r['group']['entityId']) for r in everything} >= {
+        ('platform.api', 'client-a'), ('dataactions', 'action-b')}
+    one = {'type': 'and', 'predicates': [{'dimension': 'entityId', 'value': 'client-a'}]}
+    filtered = api.post(path, json=dict(query, filter=one)).json()['results']
+    assert [r['group'] for r in filtered] == [{'namespace': 'platform.api', 'entityId': 'client-a'}]
+    assert filtered[0]['data'][0]['metrics'][0]['stats'] == {'count': 4, 'max': 300}
+
+    # A bad filter is a 400 whether or not the interval holds records.
+    empty = dict(query, interval='2020-01-01T00:00:00Z/2020-01-01T01:00:00Z')
+    for body in (query, empty):
+        for bad in ({'type': 'xor', 'predicates': one['predicates']},
+                    {'type': 'and', 'predicates': [{'dimension': 'nope', 'value': 'x'}]}):
+            assert_error(api.post(path, json=dict(body, filter=bad)), 400, 'bad.request')
+
+
 def submit(tapi):
     response = tapi.post('/api/v2/emutest/query', json={'interval': '2025-06-01T00:00:00/2025-06-08T00:00:00'})
     assert response.status_code == 202
@@ -364,6 +380,21 @@ def test_job_faults(temu, tapi):
     temu.faults.add('POST /api/v2/emutest/query', failed_job=True, times=1)
     failed = submit(tapi)
     assert tapi.get(failed).json()['queryStatus'] == 'Failed'
+
+
+def test_billable_usage_report_is_a_job_of_its_window(emu, api):  # noqa: F811
+    route, path = 'GET /api/v2/billing/reports/billableusage', '/api/v2/billing/reports/billableusage'
+    window = {'startDate': '2025-06-01T00:00:00Z', 'endDate': '2025-06-10T00:00:00Z'}
+    other = dict(window, endDate='2025-06-09T00:00:00Z')
+    assert api.get(path, params=window).json()['status'] == 'InProgress'
+    assert api.get(path, params=other).json()['status'] == 'InProgress'  # another window, another report
+    emu.faults.add(route, stuck_job=True, times=2)
+    assert [api.get(path, params=window).json()['status'] for _ in range(3)] == ['InProgress'] * 2 + ['Complete']
+    done = api.get(path, params=window).json()
+    assert done['status'] == 'Complete' and {u['name'] for u in done['usages']}
+    emu.faults.add(route, failed_job=True, times=1)
+    assert_error(api.get(path, params=window), 500, 'internal.server.error')
+    assert api.get(path, params=window).json() == done
 
 
 # -- rate limit -----------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ callable(api) returning them); routes without path parameters default to one bar
 
 import pytest
 
-from genesys_cloud.emulator.routing import Sample, load_routes
+from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud.emulator.routes import core
+from genesys_cloud.emulator.routing import Router, Sample, load_routes
 from tests.emulator_fixtures import EmulatorApi, api, clock, emu  # noqa: F401
 from tests.fidelity import ShapeError, assert_sdk_shape
 
@@ -22,8 +24,8 @@ def _samples(route, client):
     return samples
 
 
-@pytest.mark.parametrize('route', TYPED_ROUTES, ids=[r.key for r in TYPED_ROUTES])
-def test_route_answers_fit_sdk_model(route, api):  # noqa: F811
+def assert_route_fits(route, api):  # noqa: F811
+    """Send the route's samples; every answer must be a 2xx JSON body that fits its sdk_model."""
     for sample in _samples(route, api):
         path = route.template
         for name, value in sample.path_params.items():
@@ -34,6 +36,51 @@ def test_route_answers_fit_sdk_model(route, api):  # noqa: F811
             assert 200 <= response.status_code < 300, (route.key, response.status_code, response.text[:500])
             assert response.headers['Content-Type'] == 'application/json'
             assert_sdk_shape(response.json(), route.sdk_model)
+
+
+@pytest.mark.parametrize('route', TYPED_ROUTES, ids=[r.key for r in TYPED_ROUTES])
+def test_route_answers_fit_sdk_model(route, api):  # noqa: F811
+    assert_route_fits(route, api)
+
+
+# -- the check above must fail when a route drifts from its model -----------------------------------------
+
+DRIFTED = Router()
+DRIFTS = {
+    'none': lambda body: None,
+    'unknown-field': lambda body: body.update(surprise=1),
+    'unknown-nested-field': lambda body: body['entities'][0]['division'].update(extra=True),
+    'bad-enum': lambda body: body['entities'][0].update(scoringMethod='Random'),
+    'wrong-type': lambda body: body['entities'][0].update(memberCount='3'),
+}
+
+
+def _drifted_queues(drift):
+    def handler(request):
+        body = core.get_queues(request)  # a real answer, then one change
+        DRIFTS[drift](body)
+        return body
+
+    return handler
+
+
+for _drift in DRIFTS:
+    DRIFTED.route('GET', f'/api/v2/emutest/drift/{_drift}', sdk_model='QueueEntityListing')(_drifted_queues(_drift))
+
+
+@pytest.mark.parametrize('drift, error', [('none', None), ('unknown-field', 'not in SDK model QueueEntityListing'),
+                                          ('unknown-nested-field', 'not in SDK model Division'),
+                                          ('bad-enum', "'Random' is not an allowed Queue.scoringMethod"),
+                                          ('wrong-type', "'3' is not a valid int")])
+def test_route_check_fails_when_an_answer_drifts(clock, drift, error):  # noqa: F811
+    route = DRIFTED.get(f'GET /api/v2/emutest/drift/{drift}')
+    with Emulator(OrgOptions(seed=7, users=5, queues=2), clock=clock, routes=DRIFTED) as emulator, \
+            EmulatorApi(emulator) as client:
+        if error is None:
+            assert_route_fits(route, client)  # the unchanged answer fits: the failures below are the drift's
+        else:
+            with pytest.raises(ShapeError, match=error):
+                assert_route_fits(route, client)
 
 
 def test_core_routes_are_typed():

@@ -3,6 +3,11 @@
 from datetime import datetime, timezone
 
 
+def utc(epoch_seconds: float) -> datetime:
+    """An epoch timestamp (the emulator clock's time()) as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+
+
 def iso_ms(when: datetime) -> str:
     """2025-06-01T10:00:00.000Z, the form Genesys uses for datetime fields."""
     when = when.astimezone(timezone.utc)

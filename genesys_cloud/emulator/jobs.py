@@ -11,7 +11,7 @@ words belong to the endpoint, so each passes a JobStates:
 
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .errors import ApiError
@@ -31,6 +31,8 @@ class JobStates:
 LEGACY_USAGE_STATES = JobStates(running=('Running',), done='Complete', failed='Failed')
 AGGREGATES_JOB_STATES = JobStates(running=('Queued', 'Running'), done='Succeeded', failed='Failed')
 ANALYTICS_JOB_STATES = JobStates(running=('QUEUED', 'PENDING'), done='FULFILLED', failed='FAILED')
+# BillingUsageReport.status knows only InProgress|Complete; the route answers a failed report as a 500.
+BILLABLE_USAGE_STATES = JobStates(running=('InProgress',), done='Complete', failed='Failed')
 
 
 @dataclass
@@ -40,7 +42,6 @@ class Job:
     states: JobStates
     compute: Callable[[], Any]
     created_at: float
-    context: dict = field(default_factory=dict)  # whatever the route wants back when polled (body, owner...)
     polls: int = 0
     forced: Optional[str] = None  # 'stuck' or 'failed', set by a fault on the creating request
     result: Any = None
@@ -57,10 +58,6 @@ class JobPoll:
     result: Any = None
     error: Optional[Exception] = None
 
-    @property
-    def running(self):
-        return not (self.done or self.failed)
-
 
 class JobStore:
     def __init__(self, clock, running_polls=1):
@@ -69,13 +66,14 @@ class JobStore:
         self._jobs = {}
         self._lock = threading.Lock()
 
-    def create(self, compute, states, kind='job', request=None, context=None, job_id=None) -> Job:
-        job = Job(job_id or str(uuid.uuid4()), kind, states, compute, self.clock.time(), dict(context or {}))
+    def create(self, compute, states, kind='job', request=None, job_id=None) -> Job:
+        """A new job; with `job_id`, the job already held under that id if there is one (a report the
+        platform identifies by its parameters, not by a job id it hands out)."""
+        job = Job(job_id or str(uuid.uuid4()), kind, states, compute, self.clock.time())
         if request is not None and request.job_fault:
             job.forced = request.job_fault
         with self._lock:
-            self._jobs[job.id] = job
-        return job
+            return self._jobs.setdefault(job.id, job)
 
     def get(self, job_id, kind=None) -> Job:
         with self._lock:

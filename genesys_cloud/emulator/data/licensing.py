@@ -70,7 +70,6 @@ class Licensing:
         self.spans = []
         self.hold_at = None
         self.has_contracts = True
-        self.billable_usage_polls = Counter()
         self._cache_t, self._cache = None, {}
         # The same ids contact_center gives organization presences (one per system presence).
         self._presence_ids = {p: make_uuid(org.options.seed, 50, i) for i, p in enumerate(PRESENCE_DISPLAY)}

@@ -6,7 +6,6 @@ most namespaces of the SDK's Limit.namespace enum the check asks for by default,
 the "namespace the org does not have" path is exercised.
 """
 
-import random
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ class OrgLimits:
     def __init__(self, org):
         self.org = org
         self._lock = threading.Lock()
-        rng = random.Random(f'{org.options.seed}:limits')
+        rng = org.rng('limits')
         self.defaults = {ns: dict(keys) for ns, keys in DEFAULT_LIMITS.items()}
         # Effective values: a few raised after a change request, the rest at their default.
         self.values = {ns: dict(keys) for ns, keys in DEFAULT_LIMITS.items()}

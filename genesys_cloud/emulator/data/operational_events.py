@@ -6,7 +6,6 @@ Which definitions exist on the platform is UNVERIFIED (reference 4.5): the names
 OperationalEvent has no id field, so an event is identified by its content.
 """
 
-import random
 import threading
 import uuid
 from dataclasses import dataclass
@@ -63,7 +62,7 @@ class OperationalEvents:
 
     def _hour(self, hour_start):
         if hour_start not in self._hours:
-            rng = random.Random(f'{self.org.options.seed}:operational-events:{hour_start.isoformat()}')
+            rng = self.org.rng(f'operational-events:{hour_start.isoformat()}')
             events = []
             for _ in range(rng.choice(EVENTS_PER_HOUR)):
                 definition = rng.choice(self.definitions)

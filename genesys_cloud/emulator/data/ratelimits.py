@@ -6,7 +6,6 @@ already in the past, as a bucket that the platform publishes late. Whether `enti
 UNVERIFIED (reference 4.4); the emulator mostly uses client ids, and sometimes an id that is no client.
 """
 
-import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -41,7 +40,7 @@ class RateLimitHistory:
 
     def _hour(self, hour_start):
         if hour_start not in self._hours:
-            rng = random.Random(f'{self.org.options.seed}:ratelimits:{hour_start.isoformat()}')
+            rng = self.org.rng(f'ratelimits:{hour_start.isoformat()}')
             records = []
             if rng.random() < HOURLY_PROBABILITY:
                 with self.org.lock:

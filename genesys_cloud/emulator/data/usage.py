@@ -7,7 +7,6 @@ emulator clock: the current UTC day is never available, as on the platform (refe
 Tests use the same functions the routes use: `aggregate(org, first_day, last_day, 'Day', group_by)`.
 """
 
-import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -105,7 +104,7 @@ class UsageHistory:
     def profile(self, client):
         """[(template_uri, method, daily base volume)] for a client, fixed for the org's life."""
         if client.id not in self._profiles:
-            rng = random.Random(f'{self.org.options.seed}:usage:profile:{client.id}')
+            rng = self.org.rng(f'usage:profile:{client.id}')
             position = self.org.oauth_clients.index(client) if client in self.org.oauth_clients else 0
             if client.is_check_client:
                 endpoints = list(CHECK_ENDPOINTS)
@@ -133,7 +132,7 @@ class UsageHistory:
         return rows
 
     def _draw(self, client, day):
-        rng = random.Random(f'{self.org.options.seed}:usage:{client.id}:{day.isoformat()}')
+        rng = self.org.rng(f'usage:{client.id}:{day.isoformat()}')
         weekday = 0.35 if day.weekday() >= 5 else 1.0
         rows = []
         for uri, method, base in self.profile(client):

@@ -13,10 +13,10 @@ oLongestWaiting/oLongestInteracting `calculatedMetricValue` is the epoch ms the 
 state (ContactCenter.longest_waiting_as = 'duration' reports elapsed ms instead).
 """
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from ..data.contact_center import contact_center
-from ..formats import iso_ms
+from ..formats import iso_ms, utc
 from ..routing import Sample, route
 from ..validation import check_enum, require
 from .analytics_common import check_filter, check_groupby, entity_page, group_rows, matches, values_of
@@ -36,20 +36,22 @@ CONVERSATION_DIMENSIONS = ('activeRouting', 'addressFrom', 'addressTo', 'agentSc
                            'routingPriority', 'scoredAgentId', 'sessionId', 'teamId', 'usedRouting', 'userId')
 
 
-def _utc(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
-
-
-def _metrics(body, allowed):
+def _query(json, metrics_allowed, group_by_allowed, dimensions):
+    """(metrics as [(metric, details)], groupBy, filter or None, order) of a valid activity query body."""
+    body = require(json, 'metrics')
     metrics = body['metrics']
     if not isinstance(metrics, list):
-        check_enum(metrics, allowed, 'metrics')
+        check_enum(metrics, metrics_allowed, 'metrics')
     parsed = []
     for entry in metrics:
         if not isinstance(entry, dict):
             check_enum(entry, (), 'metrics')
-        parsed.append((check_enum(entry.get('metric'), allowed, 'metrics.metric'), bool(entry.get('details'))))
-    return parsed
+        parsed.append((check_enum(entry.get('metric'), metrics_allowed, 'metrics.metric'), bool(entry.get('details'))))
+    group_by = check_groupby(body, group_by_allowed, required=True)
+    flt = body.get('filter')
+    if flt is not None:
+        check_filter(flt, dimensions)
+    return parsed, group_by, flt, check_enum(body.get('order', 'asc'), ORDERS, 'order')
 
 
 def _order(rows, order, key='activityDate'):
@@ -131,13 +133,7 @@ def _routing_sample(api):
 @route('POST', '/api/v2/analytics/routing/activity/query', sdk_model='RoutingActivityResponse',
        permissions=('analytics:queueObservation:view',), samples=_routing_sample)
 def post_routing_activity(request):
-    body = require(request.json, 'metrics')
-    metrics = _metrics(body, ROUTING_METRICS)
-    group_by = check_groupby(body, ROUTING_GROUP_BY, required=True)
-    flt = body.get('filter')
-    if flt is not None:
-        check_filter(flt, ROUTING_DIMENSIONS)
-    order = check_enum(body.get('order', 'asc'), ORDERS, 'order')
+    metrics, group_by, flt, order = _query(request.json, ROUTING_METRICS, ROUTING_GROUP_BY, ROUTING_DIMENSIONS)
     org, t = request.org, request.clock.time()
     cc = contact_center(org)
     rows = _routing_rows(org, cc, t, 'queueId' in group_by, flt)
@@ -183,7 +179,7 @@ def _conversation_rows(org, cc, t, flt):
             entered = {'waiting': conv.arrived, 'alerting': conv.answered, 'interacting': conv.connected}[state]
             row = {'conversationId': conv.id, 'sessionId': conv.id, 'queueId': queue_id, 'mediaType': conv.media_type,
                    'direction': 'inbound', 'usedRouting': 'Standard', 'requestedRouting': 'Standard',
-                   'routingPriority': 0, 'state': state, 'entered': entered, 'activityDate': _utc(entered)}
+                   'routingPriority': 0, 'state': state, 'entered': entered, 'activityDate': utc(entered)}
             if matches(flt, {k: v for k, v in row.items() if k in CONVERSATION_DIMENSIONS}):
                 rows.append(row)
     return rows
@@ -211,13 +207,8 @@ def _conversation_sample(api):
 @route('POST', '/api/v2/analytics/conversations/activity/query', sdk_model='ConversationActivityResponse',
        permissions=('analytics:queueObservation:view',), samples=_conversation_sample)
 def post_conversation_activity(request):
-    body = require(request.json, 'metrics')
-    metrics = _metrics(body, CONVERSATION_METRICS)
-    group_by = check_groupby(body, CONVERSATION_DIMENSIONS, required=True)
-    flt = body.get('filter')
-    if flt is not None:
-        check_filter(flt, CONVERSATION_DIMENSIONS)
-    order = check_enum(body.get('order', 'asc'), ORDERS, 'order')
+    metrics, group_by, flt, order = _query(request.json, CONVERSATION_METRICS, CONVERSATION_DIMENSIONS,
+                                           CONVERSATION_DIMENSIONS)
     org, t = request.org, request.clock.time()
     cc = contact_center(org)
     results = []

@@ -6,7 +6,8 @@ value}}`. Predicates default to `type: dimension`, `operator: matches`.
 """
 
 from ..errors import bad_request
-from ..validation import check_enum, int_param
+from ..paging import page_params
+from ..validation import check_enum
 
 FILTER_TYPES = ('and', 'or')
 PREDICATE_TYPES = ('dimension', 'property', 'metric')
@@ -99,7 +100,6 @@ def group_rows(rows, group_by):
 
 def entity_page(request, entities):
     """(page of entities, truncated) for the activity queries' pageSize/pageNumber."""
-    size = int_param(request, 'pageSize', ENTITY_PAGE_DEFAULT, minimum=1, maximum=ENTITY_PAGE_MAX)
-    number = int_param(request, 'pageNumber', 1, minimum=1)
+    size, number = page_params(request, ENTITY_PAGE_DEFAULT, ENTITY_PAGE_MAX)
     start = (number - 1) * size
     return entities[start:start + size], len(entities) > start + size

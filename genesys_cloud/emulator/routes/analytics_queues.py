@@ -6,11 +6,9 @@ conversation metrics under `{queueId, mediaType}` follows real responses (UNVERI
 emulator/data/contact_center.py.
 """
 
-from datetime import datetime, timezone
-
 from ..data.contact_center import ROUTING_STATUSES, SYSTEM_PRESENCES, contact_center
 from ..errors import bad_request
-from ..formats import iso_ms
+from ..formats import iso_ms, utc
 from ..routing import Sample, route
 from ..validation import check_enum_list, require
 from .analytics_common import check_filter, values_of
@@ -98,15 +96,11 @@ def _conversation_data(cc, queue_id, media_type, t, metrics, details):
         observations = None
         if metric in details:
             # Oldest first, so the first waiting observation is the longest waiter (reference 8.3).
-            observations = [{'observationDate': iso_ms(_utc(c.arrived)), 'conversationId': c.id, 'sessionId': c.id,
+            observations = [{'observationDate': iso_ms(utc(c.arrived)), 'conversationId': c.id, 'sessionId': c.id,
                              'direction': 'inbound', 'routingPriority': 0, 'requestedRoutings': ['Standard'],
                              'usedRouting': 'Standard'} for c in matching]
         data.append(_count(metric, len(matching), observations=observations))
     return data
-
-
-def _utc(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
 @route('POST', '/api/v2/analytics/queues/observations/query', sdk_model='QueueObservationQueryResponse',

@@ -7,8 +7,9 @@ illustrative (reference section 7.2).
 """
 
 from ..data.licensing import licensing
-from ..errors import bad_request, not_found
+from ..errors import ApiError, bad_request, not_found
 from ..formats import iso_date, iso_ms
+from ..jobs import BILLABLE_USAGE_STATES
 from ..paging import before_after_page
 from ..routing import Sample, route
 from ..validation import check_enum, parse_instant
@@ -86,25 +87,28 @@ def get_billing_period(request):
 @route('GET', '/api/v2/billing/reports/billableusage', sdk_model='BillingUsageReport', permissions=BILLABLE_USAGE,
        samples=Sample(query={'startDate': '2026-11-01T00:00:00Z', 'endDate': '2026-11-18T00:00:00Z'}, polls=2))
 def get_billable_usage(request):
+    """The report of a window is a job identified by the window: InProgress for the emulator's `job_polls`
+    requests, then Complete. A stuck_job fault holds one request InProgress; a failed_job fault answers 500
+    (the model has no failed status; what the platform does is UNVERIFIED)."""
     for name in ('startDate', 'endDate'):
         if not request.query.get(name):
             raise bad_request(f'Missing required query parameter: {name}', field=name)
     start = parse_instant(request.query['startDate'], 'startDate')
     end = parse_instant(request.query['endDate'], 'endDate')
-    data = licensing(request.org)
-    key = (start.isoformat(), end.isoformat())
-    with data.lock:
-        data.billable_usage_polls[key] += 1
-        polls = data.billable_usage_polls[key]
-    body = {'id': f'billable-{int(start.timestamp())}-{int(end.timestamp())}', 'name': 'Billable usage',
-            'startDate': iso_ms(start), 'endDate': iso_ms(end),
-            'selfUri': '/api/v2/billing/reports/billableusage'}
-    if polls <= request.emulator.jobs.running_polls:
-        body.update(status='InProgress', usages=[])
-        return body
-    usages = data.billable_usage(start, end, request.clock.now())
-    body.update(status='Complete', usages=[{'name': name, 'totalUsage': _decimal(total), 'resources': []}
-                                           for name, total in usages.items()])
+    data, clock = licensing(request.org), request.clock
+    report_id = f'billable-{int(start.timestamp())}-{int(end.timestamp())}'
+    jobs = request.emulator.jobs
+    # Not created with `request`: its faults apply to this poll only, not to every later one.
+    jobs.create(lambda: data.billable_usage(start, end, clock.now()), BILLABLE_USAGE_STATES, kind='billable-usage',
+                job_id=report_id)
+    poll = jobs.poll(report_id, request, kind='billable-usage')
+    if poll.failed:
+        raise ApiError(500, message=f'The billable usage report failed: {poll.error}')
+    body = {'id': report_id, 'name': 'Billable usage', 'startDate': iso_ms(start), 'endDate': iso_ms(end),
+            'selfUri': '/api/v2/billing/reports/billableusage', 'status': poll.state, 'usages': []}
+    if poll.done:
+        body['usages'] = [{'name': name, 'totalUsage': _decimal(total), 'resources': []}
+                          for name, total in poll.result.items()]
     return body
 
 

@@ -6,7 +6,6 @@ tests/test_emulator_fidelity.py holds every answer to them.
 
 import base64
 import binascii
-import random
 from urllib.parse import parse_qs
 
 from ..errors import ApiError, not_found
@@ -82,7 +81,7 @@ def render_member(org, user):
 
 def _role_ids(org):
     # One role per client; kept here through org.ext so org.py stays free of API detail.
-    rng = random.Random(f'{org.options.seed}:roles')
+    rng = org.rng('roles')
     return {client.id: f'{rng.getrandbits(128):032x}' for client in org.oauth_clients}
 
 

@@ -35,6 +35,7 @@ from ..errors import ApiError, bad_request, not_found
 from ..formats import iso_ms
 from ..paging import full_listing
 from ..routing import Sample, route
+from ..validation import require
 
 VIEW = ('integrations:integration:view',)
 ADD = ('integrations:integration:add',)
@@ -242,16 +243,13 @@ def _credential(request, cred_id):
 
 
 def _credential_body(body):
-    if not isinstance(body, dict):
-        raise bad_request('The request body must be a JSON object.')
+    require(body, 'name')
     type_name = ((body.get('type') or {}).get('name') or '').strip()
     if type_name not in CREDENTIAL_TYPE_NAMES:
         raise bad_request('Unknown credential type: {}'.format(type_name or '<missing>'), field='type.name')
     fields = body.get('credentialFields') or {}
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise bad_request('credentialFields must map names to strings', field='credentialFields')
-    if not body.get('name'):
-        raise bad_request('name is required', field='name')
     return body['name'], type_name, dict(fields)
 
 
@@ -314,17 +312,9 @@ def put_credential(request):
 
 
 def _validate_action_body(state, body, partial=False):
-    if not isinstance(body, dict):
-        raise bad_request('The request body must be a JSON object.')
-    if not partial:
-        for name in ('name', 'category', 'integrationId', 'config', 'contract'):
-            if not body.get(name):
-                raise bad_request(f'{name} is required', field=name)
-        integration = state.integrations.get(body['integrationId'])
-        if integration is None:
-            raise bad_request('Integration {} not found'.format(body['integrationId']), field='integrationId')
-        if integration.type_id not in INTEGRATION_TYPES:
-            raise bad_request('Integration does not support actions', field='integrationId')
+    require(body, *(() if partial else ('name', 'category', 'integrationId', 'config', 'contract')))
+    if not partial and body['integrationId'] not in state.integrations:
+        raise bad_request('Integration {} not found'.format(body['integrationId']), field='integrationId')
     config = body.get('config')
     if config is not None:
         timeout = config.get('timeoutSeconds')

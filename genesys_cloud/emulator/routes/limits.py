@@ -5,55 +5,43 @@ LimitChangeRequestsEntityListing, LimitChangeRequestDetails. The namespaces list
 SDK (its shape is UNVERIFIED): the emulator answers entities of {name} with page-number fields.
 """
 
-import math
 from datetime import timedelta
 
 from ..data.limits import STATUSES, org_limits
 from ..errors import not_found
 from ..formats import iso_ms
-from ..paging import uri
+from ..paging import short_listing, uri
 from ..routing import Sample, route
 from ..validation import check_enum, int_param
 
 PERMISSIONS = ('limits:organization:view',)
 
 
-def _namespace(request, values):
+def _limits(request, table):
+    """LimitsEntityListing of one namespace of `table` (effective values or defaults); 404 when absent."""
     name = request.path_params['namespaceName']
-    if name not in values:
+    if name not in table:
         raise not_found(f'Namespace {name} not found')
-    return name
-
-
-def _limits(namespace, keys):
-    return {'entities': [{'key': k, 'namespace': namespace, 'value': v} for k, v in sorted(keys.items())]}
+    return {'entities': [{'key': k, 'namespace': name, 'value': v} for k, v in sorted(table[name].items())]}
 
 
 # SDK response_type 'object' (untyped), hence sdk_model=None.
 @route('GET', '/api/v2/organizations/limits/namespaces', sdk_model=None, permissions=PERMISSIONS)
 def get_limit_namespaces(request):
-    names = org_limits(request.org).namespaces
-    size = int_param(request, 'pageSize', 100, minimum=1, maximum=100)
-    number = int_param(request, 'pageNumber', 1, minimum=1)
-    page = names[(number - 1) * size:number * size]
-    return {'entities': [{'name': n} for n in page], 'pageSize': size, 'pageNumber': number, 'total': len(names),
-            'pageCount': math.ceil(len(names) / size)}
+    return short_listing(request, org_limits(request.org).namespaces, lambda n: {'name': n}, default_size=100,
+                         max_size=100)
 
 
 @route('GET', '/api/v2/organizations/limits/namespaces/{namespaceName}', sdk_model='LimitsEntityListing',
        permissions=PERMISSIONS, samples=Sample(path_params={'namespaceName': 'platform.api'}))
 def get_limit_namespace(request):
-    limits = org_limits(request.org)
-    name = _namespace(request, limits.values)
-    return _limits(name, limits.values[name])
+    return _limits(request, org_limits(request.org).values)
 
 
 @route('GET', '/api/v2/organizations/limits/namespaces/{namespaceName}/defaults', sdk_model='LimitsEntityListing',
        permissions=PERMISSIONS, samples=Sample(path_params={'namespaceName': 'dataactions'}))
 def get_limit_namespace_defaults(request):
-    limits = org_limits(request.org)
-    name = _namespace(request, limits.defaults)
-    return _limits(name, limits.defaults[name])
+    return _limits(request, org_limits(request.org).defaults)
 
 
 def render_change_request(request_obj):

@@ -8,10 +8,9 @@ answer ("On Queue" or ON_QUEUE) is UNVERIFIED; the emulator uses the display for
 
 import functools
 import math
-from datetime import datetime, timezone
 
 from ..data.licensing import PRESENCE_DISPLAY, licensing
-from ..formats import iso_ms
+from ..formats import iso_ms, utc
 from . import core
 
 
@@ -37,7 +36,7 @@ def render_presence(request, user):
 
 @functools.lru_cache(maxsize=64)
 def _half_hour(now):
-    return iso_ms(datetime.fromtimestamp(math.floor(now / 1800) * 1800, tz=timezone.utc))
+    return iso_ms(utc(math.floor(now / 1800) * 1800))
 
 
 core.USER_EXPANDS['presence'] = render_presence

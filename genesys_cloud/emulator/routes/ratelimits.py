@@ -8,11 +8,11 @@ SDK model RateLimitAggregationQuery, as the reference lists them. Only buckets w
 from ..data.ratelimits import ratelimit_history
 from ..formats import iso_interval
 from ..routing import Sample, route
-from ..validation import check_enum, check_enum_list, parse_duration, parse_interval, require
+from ..validation import check_enum_list, parse_duration, parse_interval, require
+from .analytics_common import check_filter, matches
 
 METRICS = ('oRateLimitRecorded',)
 DIMENSIONS = ('correlationId', 'entityId', 'limitName', 'max', 'namespace', 'timeUnit', 'userId')
-FILTER_TYPES = ('and', 'or')
 
 
 def _dimensions(record):
@@ -23,26 +23,16 @@ def _dimensions(record):
     return values
 
 
-def _matches(flt, values):
-    if not flt:
-        return True
-    kind = check_enum(flt.get('type', 'and'), FILTER_TYPES, 'filter.type')
-    checks = [values.get(p.get('dimension')) == p.get('value') if p.get('operator', 'matches') == 'matches'
-              else (values.get(p.get('dimension')) is not None) == (p.get('operator') == 'exists')
-              for p in flt.get('predicates') or []]
-    checks += [_matches(clause, values) for clause in flt.get('clauses') or []]
-    if not checks:
-        return True
-    return all(checks) if kind == 'and' else any(checks)
-
-
 def _sample(api):
     now = api.org.clock.now().replace(minute=0, second=0, microsecond=0)
     start = now.replace(hour=0)
     interval = f'{start.strftime("%Y-%m-%dT%H:%M:%SZ")}/{now.strftime("%Y-%m-%dT%H:%M:%SZ")}'
     return [Sample(json={'interval': interval, 'granularity': 'PT1H', 'metrics': ['oRateLimitRecorded'],
                          'groupBy': ['namespace', 'limitName', 'entityId']}),
-            Sample(json={'interval': interval, 'metrics': ['oRateLimitRecorded']})]
+            Sample(json={'interval': interval, 'metrics': ['oRateLimitRecorded']}),
+            Sample(json={'interval': interval, 'metrics': ['oRateLimitRecorded'], 'groupBy': ['limitName'],
+                         'filter': {'type': 'and', 'predicates': [{'dimension': 'namespace',
+                                                                   'value': 'platform.api'}]}})]
 
 
 @route('POST', '/api/v2/analytics/ratelimits/aggregates/query', sdk_model='RateLimitAggregateQueryResponse',
@@ -53,10 +43,13 @@ def post_ratelimit_aggregates(request):
     check_enum_list(body['metrics'], METRICS, 'metrics')
     group_by = check_enum_list(body.get('groupBy') or [], DIMENSIONS, 'groupBy')
     step = parse_duration(body['granularity']) if body.get('granularity') else end - start
+    flt = body.get('filter')
+    if flt is not None:
+        check_filter(flt, DIMENSIONS)
     results = {}
     for record in ratelimit_history(request.org).records(start, end):
         values = _dimensions(record)
-        if not _matches(body.get('filter'), values):
+        if not matches(flt, values):
             continue
         group = tuple((d, values[d]) for d in group_by if d in values)
         index = int((record.time - start) / step)

@@ -119,8 +119,6 @@ def get_usage_aggregates_job(request):
     body = {'queryStatus': poll.state}
     if poll.failed:
         body['errorBody'] = {'message': str(poll.error), 'code': 'internal.server.error', 'status': 500}
-        body.update(entities=[], selfUri=request.path)
-        return body
     if not poll.done:
         body.update(entities=[], selfUri=request.path)
         return body
