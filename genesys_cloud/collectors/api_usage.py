@@ -13,7 +13,7 @@ from datetime import timedelta
 from .. import tagging
 from ..client import AsyncJob, MalformedResponse, NotFound, PermissionDenied
 from ..client.jobs import DONE, FAILED, RUNNING
-from .base import SCHEDULE_KEY, Collector
+from .base import Collector
 from .oauth_clients import oauth_client_names
 
 NEW_JOBS = '/api/v2/usage/aggregates/query/jobs'
@@ -30,7 +30,7 @@ OTHER = 'other'
 
 # status_class tag -> field of a normalised row (status429 is a subset of status400, sent as api.rate_limited)
 STATUS_CLASSES = (('2xx', 'status200'), ('3xx', 'status300'), ('4xx', 'status400'), ('5xx', 'status500'))
-DAY_METRICS = ('api.requests', 'api.responses', 'api.rate_limited')
+PART_METRICS = {'day': ('api.requests', 'api.responses', 'api.rate_limited'), 'mtd': ('api.requests.month_to_date',)}
 COUNT_FIELDS = ('requests', 'status200', 'status300', 'status400', 'status429', 'status500')
 
 
@@ -49,25 +49,12 @@ class ApiUsageCollector(Collector):
     def __init__(self, ctx):
         super().__init__(ctx)
         self._pending = False
-        self._last = {}  # part ('day' | 'mtd') -> [(metric, value, tags)] of its last finished query
 
     @property
     def interval(self) -> float:
         # While a job runs, come back next run to poll it instead of waiting for the hourly cadence.
         configured = super().interval
         return min(configured, POLL_INTERVAL) if self._pending else configured
-
-    def restore(self, now):
-        # After a restart the persisted gauges also stand in for a query whose job is still running.
-        # (Read here even when the collector is due at once, a case where the base class leaves them out.)
-        next_due = super().restore(now)
-        saved = [(name, value, list(tags)) for name, value, tags in
-                 (self.state.get(SCHEDULE_KEY) or {}).get('gauges') or []]
-        self._last = {
-            'day': [g for g in saved if g[0] in DAY_METRICS],
-            'mtd': [g for g in saved if g[0] == 'api.requests.month_to_date'],
-        }
-        return next_due
 
     # -- collection ------------------------------------------------------------------------------
 
@@ -85,11 +72,13 @@ class ApiUsageCollector(Collector):
             oauth_client_names(self).refresh()
         for part, rows in results.items():
             if rows is None:
-                for metric, value, tags in self._last.get(part, ()):  # keep the last day's line while polling
-                    self.gauge(metric, value, tags)
-                continue
-            series = self._day_series(rows, by_endpoint, day) if part == 'day' else self._mtd_series(rows)
-            self._last[part] = series
+                # Keep the last finished query's line while polling: the gauges of the last collection (restored
+                # from the persistent cache after a restart) hold it.
+                series = [g for g in self._gauges if g[0] in PART_METRICS[part]]
+            elif part == 'day':
+                series = self._day_series(rows, by_endpoint, day)
+            else:
+                series = self._mtd_series(rows)
             for metric, value, tags in series:
                 self.gauge(metric, value, tags)
         allowance = self.options.get('fair_use_allowance')

@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass, field
 
-SCHEDULE_KEY = '_schedule'  # per-collector persisted key: next due time and last gauges
+# Per-collector persisted keys: the next due time (written after every collection) and the last gauges
+# (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
+SCHEDULE_KEY = '_schedule'
+GAUGES_KEY = '_gauges'
 
 
 @dataclass
@@ -85,21 +88,26 @@ class Collector:
         except BaseException:
             self.forget_gauges()  # never keep re-sending numbers from a collection that failed
             raise
+        if self._pending_gauges != self._gauges:
+            # Persisted, so an Agent restart re-sends them instead of collecting early.
+            self.state.set(GAUGES_KEY, self._pending_gauges)
         self._gauges = self._pending_gauges
-        # Persisted with the schedule, so an Agent restart re-sends them instead of collecting early.
-        self.state.set(SCHEDULE_KEY, {'gauges': self._gauges, 'next_due': None})
 
     def restore(self, now):
-        """After a restart: the time this collector is next due and its last gauges, if still current."""
-        saved = self.state.get(SCHEDULE_KEY) or {}
-        next_due = saved.get('next_due')
-        if not isinstance(next_due, (int, float)) or not now < next_due <= now + self.interval:
-            return None  # unknown, stale, or from a longer cadence than configured now: collect right away
-        self._gauges = [(name, value, list(tags)) for name, value, tags in saved.get('gauges') or []]
-        return next_due
+        """After a restart: the time this collector is next due (None: due now) and its last gauges.
+
+        The gauges come back whenever the saved schedule is current (at most one interval overdue), also when
+        the collector is due at once: a collection that succeeds replaces them, one that fails forgets them,
+        and a collector can draw them meanwhile (api_usage while its job still runs)."""
+        next_due = (self.state.get(SCHEDULE_KEY) or {}).get('next_due')
+        if not isinstance(next_due, (int, float)) or not now - self.interval < next_due <= now + self.interval:
+            self.state.delete(GAUGES_KEY)  # unknown, stale, or from a longer cadence than configured now
+            return None
+        self._gauges = [(name, value, list(tags)) for name, value, tags in self.state.get(GAUGES_KEY) or []]
+        return next_due if next_due > now else None
 
     def remember_next_due(self, next_due) -> None:
-        self.state.set(SCHEDULE_KEY, {'gauges': self._gauges, 'next_due': next_due})
+        self.state.set(SCHEDULE_KEY, {'next_due': next_due})
 
     def resubmit_gauges(self) -> None:
         """Between collections, repeat the last values so a slow cadence still draws a continuous line."""
@@ -108,4 +116,5 @@ class Collector:
 
     def forget_gauges(self) -> None:
         self._gauges = []
+        self.state.delete(GAUGES_KEY)
         self.state.delete(SCHEDULE_KEY)
