@@ -4,10 +4,11 @@ One cycle = one check run per instance (exactly what the Agent would run), its s
 API payloads (payloads.py), appended to the outbox, then the outbox flushed oldest first. A failed
 delivery is retried with backoff a few times; what still fails stays in the outbox for the next cycle.
 
-With a state directory, everything a restart would otherwise lose lives there: the collectors' state
-(StateStore.in_directory: job ids, cursors, counted intervals), the scheduler's next-due times and
-remembered gauges (so a cron-style `--once` every minute keeps each collector's cadence instead of
-running all of them every time), the previous samples of rates and monotonic counts, and the outbox.
+With a state directory, everything a restart would otherwise lose lives there: the check's state
+(StateStore.in_directory, exactly what the Agent keeps in its persistent cache: job ids, cursors, counted
+intervals, and each collector's next due time and last gauges, so a cron-style `--once` every minute keeps
+each collector's cadence instead of running all of them every time), the previous samples of rates and
+monotonic counts, and the outbox.
 """
 
 import hashlib
@@ -85,8 +86,7 @@ class AgentlessRunner:
             check = GenesysCloudCheck('genesys_cloud', self.init_config, [instance], clock=self.clock, state=store)
             check.check_id = f'genesys_cloud:{namespace.split(".", 1)[1]}'
             initialize(check, f'instance #{index}')
-            _restore_schedule(check, store.get('agentless.scheduler'))
-            self.checks.append((check, store))
+            self.checks.append(check)
         return self
 
     # -- one cycle -------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ class AgentlessRunner:
         self.cycles += 1
         report = CycleReport()
         payloads = []
-        for check, store in self.checks:
+        for check in self.checks:
             result = run_once(check, only=self.only)
             timestamp = self.clock.time()
             interval = int(check.instance.get('min_collection_interval') or self.interval)
@@ -108,7 +108,6 @@ class AgentlessRunner:
                 report.errors.append(check.sanitize(result.error))
             for warning in check.get_warnings():
                 log.warning('%s', check.sanitize(warning))
-            store.set('agentless.scheduler', _schedule(check))
         self.root.set('derivatives', self.transformer.previous)
         self.outbox.add(payloads, enforce=False)
         report.delivered = self.flush()
@@ -172,34 +171,3 @@ class AgentlessRunner:
         self.outbox.save()
         self.sender.close()
 
-
-def _schedule(check):
-    """What the scheduler keeps in memory and a restart would otherwise forget."""
-    scheduler = getattr(check, 'scheduler', None)
-    if scheduler is None:
-        return {}
-    gauges = {c.name: [list(g) for g in getattr(c, '_gauges', [])] for c in scheduler.collectors}
-    shared = {}
-    if scheduler.collectors:
-        for key, value in scheduler.collectors[0].ctx.shared.items():
-            try:
-                shared[key] = json.loads(json.dumps(value))
-            except (TypeError, ValueError):
-                continue  # only plain data survives a restart; the owner rebuilds the rest when next due
-    return {'next_due': dict(getattr(scheduler, '_next_due', {})), 'gauges': gauges, 'shared': shared}
-
-
-def _restore_schedule(check, saved):
-    """Resume cadences after a restart. `org` always runs first: it rebuilds the org tags cheaply (1 request)."""
-    scheduler = getattr(check, 'scheduler', None)
-    if not saved or scheduler is None:
-        return
-    if isinstance(getattr(scheduler, '_next_due', None), dict):
-        scheduler._next_due.update({k: v for k, v in (saved.get('next_due') or {}).items() if k != 'org'})
-    gauges = saved.get('gauges') or {}
-    for collector in scheduler.collectors:
-        if collector.name in gauges and collector.name != 'org':
-            collector._gauges = [tuple(g) for g in gauges[collector.name]]
-    if scheduler.collectors:
-        for key, value in (saved.get('shared') or {}).items():
-            scheduler.collectors[0].ctx.shared.setdefault(key, value)

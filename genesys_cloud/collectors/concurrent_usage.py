@@ -46,6 +46,9 @@ class ConcurrentUsageCollector(Collector):
         super().__init__(ctx)
         params = {'state': 'active', 'expand': 'presence'}
         self.scan = PagedScan(self.client, self.clock, '/api/v2/users', params, int(self.options['page_size']))
+        record = self.state.get('peak') or {}
+        if record.get('last'):  # after a restart billing has the last estimate before this collector is due
+            self._share(record['last']['n'], record['peak'], record['period'])
 
     def collect(self):
         presences = self.scan.run(lambda u: (u['id'], system_presence(u)) if u.get('id') else None)
@@ -57,7 +60,10 @@ class ConcurrentUsageCollector(Collector):
         peak, period = self._record(now, logged_in)
         self.gauge('license.concurrent.users', logged_in)
         self.gauge('license.concurrent.peak', peak)
-        self.ctx.shared[SHARED_CONCURRENT] = {'users': logged_in, 'peak': peak, 'period': period}
+        self._share(logged_in, peak, period)
+
+    def _share(self, users, peak, period):
+        self.ctx.shared[SHARED_CONCURRENT] = {'users': users, 'peak': peak, 'period': period}
 
     def _record(self, now, count):
         start, _ = billing_period(datetime.fromtimestamp(now, tz=timezone.utc), period_start_day(self.ctx.instance))

@@ -29,6 +29,9 @@ class LicensesCollector(Collector):
         super().__init__(ctx)
         page_size = self.state.get('page_size') or int(self.options['page_size'])
         self.scan = PagedScan(self.client, self.clock, '/api/v2/license/users', {}, page_size)
+        assigned = self.state.get('assigned')
+        if assigned is not None:  # after a restart billing has the last counts before this collector is due
+            self.ctx.shared[SHARED_ASSIGNED] = assigned
 
     @property
     def interval(self) -> float:
@@ -46,6 +49,7 @@ class LicensesCollector(Collector):
         for lic, n in sorted(assigned.items()):
             self.gauge('license.assigned', n, tags=[tagging.tag('license', lic)])
         self.ctx.shared[SHARED_ASSIGNED] = assigned
+        self.state.set('assigned', assigned)
 
     def _scan(self):
         def reduce(entity):
