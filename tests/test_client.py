@@ -17,6 +17,7 @@ from genesys_cloud.client import (
     ServerError,
     endpoint_template,
 )
+from genesys_cloud.emulator.data.limits import org_limits
 from genesys_cloud.state import StateStore
 
 
@@ -104,9 +105,13 @@ def test_real_rate_limit_of_the_emulator(emulator, clock):
     api = GenesysClient.from_settings(emulator.url, emulator.url, emulator.client_id, emulator.client_secret,
                                       clock=clock, max_requests_per_minute=0)
     api.begin_run(time_budget=120)
+    start = clock.time()
     for _ in range(8):
         api.get('/api/v2/tokens/me')
-    assert api.rate_limited_counts['GET /api/v2/tokens/me'] >= 1
+    # The 6th request is refused once; the client waits out the minute (Retry-After) and goes on.
+    assert api.rate_limited_counts['GET /api/v2/tokens/me'] == 1
+    assert emulator.requests['GET /api/v2/tokens/me'] == 8 + 1
+    assert clock.time() - start == 60
     assert api.succeeded == 8
 
 
@@ -141,6 +146,19 @@ def test_page_number_paging_walks_every_user(client, emulator):
     users = list(client.iter_pages('/api/v2/users', page_size=7))
     assert [u['id'] for u in users] == [u.id for u in emulator.org.users]
     assert emulator.requests['GET /api/v2/users'] == -(-len(emulator.org.users) // 7)
+
+
+def test_next_uri_paging_walks_every_page_and_strict_refuses_a_page_without_its_listing(client, emulator):
+    path = '/api/v2/organizations/limits/changerequests'
+    requests = list(client.iter_next_uri(path, params={'pageSize': 2}, strict=True))
+    expected = org_limits(emulator.org).change_requests
+    assert len(expected) > 2 and sorted(r['id'] for r in requests) == sorted(r.id for r in expected)
+    assert emulator.requests[f'GET {path}'] == -(-len(expected) // 2)
+    assert len(list(client.iter_next_uri(path, params={'pageSize': 2}, max_pages=1))) == 2
+    emulator.faults.add(f'GET {path}', wrong_shape=True, times=1)
+    with pytest.raises(MalformedResponse) as raised:
+        list(client.iter_next_uri(path, strict=True))
+    assert str(raised.value).startswith(f'GET {path}: the answer has no `entities` list')
 
 
 def test_pacing_defers_work_beyond_the_budget(emulator, clock):

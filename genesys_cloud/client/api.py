@@ -233,12 +233,18 @@ class GenesysClient:
             elif len(items) < page_size:
                 return
 
-    def iter_next_uri(self, path, params=None, method='GET', body=None, items_key='entities'):
-        """Follow `nextUri` (a path relative to the API host) for as long as the response has one."""
+    def iter_next_uri(self, path, params=None, method='GET', body=None, items_key='entities', max_pages=MAX_PAGES,
+                      strict=False):
+        """Follow `nextUri` (a path relative to the API host) for as long as the response has one.
+
+        strict: a page without an `items_key` list is a MalformedResponse, never an empty listing."""
+        endpoint = f'{method.upper()} {endpoint_template(path)}'
         seen = set()
-        for _ in range(MAX_PAGES):
-            data = self.request(method, path, params=params, body=body) or {}
-            yield from _unique(data.get(items_key) or [], seen)
+        for _ in range(max_pages):
+            data = self.request(method, path, params=params, body=body)
+            if strict and not (isinstance(data, dict) and isinstance(data.get(items_key), list)):
+                raise MalformedResponse(endpoint, f'the answer has no `{items_key}` list')
+            yield from _unique((data or {}).get(items_key) or [], seen)
             next_uri = data.get('nextUri')
             if not next_uri:
                 return

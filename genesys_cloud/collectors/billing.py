@@ -169,16 +169,9 @@ class BillingCollector(Collector):
 
     def _contracts(self):
         """Active contracts, following nextUri (at most 10 per page, SDK get_billing_contracts)."""
-        path, params, contracts = '/api/v2/billing/contracts', {'status': 'Active', 'pageSize': 10}, []
-        for _ in range(100):
-            page = self.client.get(path, params=params)
-            if not isinstance(page, dict) or not isinstance(page.get('entities'), list):
-                raise MalformedResponse('GET /api/v2/billing/contracts', 'the answer has no `entities` list')
-            contracts.extend(c for c in page['entities'] if isinstance(c, dict) and c.get('id'))
-            if not page.get('nextUri'):
-                break
-            path, params = page['nextUri'], None
-        return contracts
+        pages = self.client.iter_next_uri('/api/v2/billing/contracts', params={'status': 'Active', 'pageSize': 10},
+                                          max_pages=100, strict=True)
+        return [c for c in pages if isinstance(c, dict) and c.get('id')]
 
     def _billable_usage(self, start, now):
         params = {'startDate': start.strftime('%Y-%m-%dT%H:%M:%SZ'), 'endDate': now.strftime('%Y-%m-%dT%H:%M:%SZ')}

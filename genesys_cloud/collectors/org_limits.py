@@ -9,7 +9,7 @@ org does not have; its shape is UNVERIFIED, so entities of strings or of {name} 
 import re
 
 from .. import tagging
-from ..client import MalformedResponse, NotFound
+from ..client import NotFound
 from .base import Collector
 
 BASE = '/api/v2/organizations/limits'
@@ -91,16 +91,9 @@ class OrgLimitsCollector(Collector):
 
     def _list_change_requests(self):
         """Every request of the last 365 days (nextUri paging); a listing without `entities` is an error."""
-        requests, path, params = [], f'{BASE}/changerequests', {'pageSize': 25}
-        for _ in range(MAX_PAGES):
-            data = self.client.get(path, params=params)
-            if not isinstance(data, dict) or not isinstance(data.get('entities'), list):
-                raise MalformedResponse(f'GET {BASE}/changerequests', 'the answer has no entities list')
-            requests.extend(r for r in data['entities'] if isinstance(r, dict))
-            if not data.get('nextUri'):
-                break
-            path, params = data['nextUri'], None
-        return requests
+        pages = self.client.iter_next_uri(f'{BASE}/changerequests', params={'pageSize': 25}, max_pages=MAX_PAGES,
+                                          strict=True)
+        return [r for r in pages if isinstance(r, dict)]
 
     def _announce(self, request, before):
         namespace, key, status = request.get('namespace'), request.get('key'), request.get('status')
