@@ -7,7 +7,9 @@ import pytest
 
 from genesys_cloud import GenesysCloudCheck
 from genesys_cloud.clock import FakeClock
+from genesys_cloud.collectors import COLLECTORS
 from genesys_cloud.emulator import Emulator, OrgOptions
+from tests.fake_datadog import FakeDatadog
 
 START = datetime(2026, 11, 18, 14, 0, tzinfo=timezone.utc)
 
@@ -57,6 +59,27 @@ def make_check(instance, clock):
         return check
 
     return make
+
+
+def only(*names, **sections):
+    """Instance overrides enabling the org lookup and `names`, every other collector disabled; `sections` adds
+    options to a collector's section, e.g. `only('queues', queues={'interval': 300})`."""
+    config = {c.name: {'enabled': c.name in ('org',) + names} for c in COLLECTORS}
+    for name, options in sections.items():
+        config[name] = {**config[name], **options}
+    return config
+
+
+def base_tags(emulator):
+    """The tags on every submission of a check built by `make_check` against `emulator`."""
+    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
+
+
+@pytest.fixture
+def fake_datadog():
+    """A local fake of the Datadog API (tests/fake_datadog.py) on a free port."""
+    with FakeDatadog() as fake:
+        yield fake
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,12 @@
 """A local fake of the Datadog API: a real HTTP server (stdlib, thread, port 0) that records every request.
 
 Intake answers like Datadog: POST /api/v2/logs -> 202 {}, POST /api/v1/events -> 202 {"status": "ok",
-"event": {...}}, POST /api/v2/series -> 202 {"errors": []}. /api/v1/dashboard and /api/v1/monitor have a small
-in-memory CRUD (list, create with an id, get/put/delete by id). Requests without a DD-API-KEY header get 403
-like the real API. `fail_next(n, status=500)` makes the next n requests fail.
+"event": {...}}, POST /api/v2/series -> 202 {"errors": []}, POST /api/v1/check_run -> 202 {"status": "ok"}.
+/api/v1/dashboard and /api/v1/monitor have a small in-memory CRUD (list, create with an id, get/put/delete by
+id). Requests without a DD-API-KEY header get 403 like the real API. `fail_next(n, status=500)` makes the next n
+requests fail.
 
-Use the `fake_datadog` fixture:  `from .fake_datadog import fake_datadog  # noqa`
+Tests get one from the `fake_datadog` fixture (tests/conftest.py); subclass FakeDatadog to change its answers.
 """
 
 import gzip
@@ -16,8 +17,6 @@ import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 
 @dataclass
@@ -108,6 +107,15 @@ class FakeDatadog:
     def series(self):
         return [s for r in self.by_path('/api/v2/series') for s in (r.json or {}).get('series', [])]
 
+    @property
+    def service_checks(self):
+        """Every service check accepted on /api/v1/check_run (flattened)."""
+        return [sc for r in self.accepted('/api/v1/check_run') for sc in (r.json or [])]
+
+    def accepted(self, path, method='POST'):
+        """The requests on `path` the fake answered with a 2xx."""
+        return [r for r in self.by_path(path, method) if 200 <= r.status < 300]
+
     # -- request handling ----------------------------------------------------------------------------
 
     def handle(self, method, raw_path, headers, body):
@@ -142,6 +150,8 @@ class FakeDatadog:
             return 202, {'status': 'ok', 'event': event}
         if path == '/api/v2/series' and method == 'POST':
             return 202, {'errors': []}
+        if path == '/api/v1/check_run' and method == 'POST':
+            return 202, {'status': 'ok'}
         for prefix, store in (('/api/v1/dashboard', self.dashboards), ('/api/v1/monitor', self.monitors)):
             if path == prefix or path.startswith(prefix + '/'):
                 return self._crud(method, path[len(prefix):].strip('/'), body, store, prefix)
@@ -202,9 +212,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         pass
-
-
-@pytest.fixture
-def fake_datadog():
-    with FakeDatadog() as fake:
-        yield fake

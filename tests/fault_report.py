@@ -8,11 +8,8 @@ def record(case, expected, result):
 
 
 def render(rows, failed):
-    lines = []
-    widths = [max(len(r[i]) for r in rows + [('CASE', 'EXPECTED', 'RESULT')]) for i in range(3)]
     header = ('CASE', 'EXPECTED', 'RESULT')
-    lines.append('  '.join(h.ljust(w) for h, w in zip(header, widths)))
-    for row in rows:
-        lines.append('  '.join(c.ljust(w) for c, w in zip(row, widths)))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
+    lines = ['  '.join(cell.ljust(width) for cell, width in zip(row, widths)) for row in [header, *rows]]
     lines.append(f'{len(rows)} cases passed, {failed} failed')
     return '\n'.join(lines)

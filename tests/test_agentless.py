@@ -14,7 +14,7 @@ from genesys_cloud.agentless.sender import DatadogSender
 from genesys_cloud.cli.runner import Submissions
 from genesys_cloud.clock import Clock
 from genesys_cloud.emulator import Emulator, OrgOptions
-from tests.fake_datadog_api import fake_dd  # noqa: F401
+from tests.conftest import base_tags
 
 API_KEY = '0123456789abcdef0123456789abcdef'
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,10 +26,10 @@ def sleeps():
 
 
 @pytest.fixture
-def make_runner(instance, clock, fake_dd, sleeps):  # noqa: F811
+def make_runner(instance, clock, fake_datadog, sleeps):
     def make(state_dir=None, only=('org',), **kwargs):
         # Most tests need a run of known size: the org collector alone (5 points the first run, 4 after).
-        sender = DatadogSender(API_KEY, url=fake_dd.url)
+        sender = DatadogSender(API_KEY, url=fake_datadog.url)
         runner = AgentlessRunner({}, [instance], sender, state_dir=state_dir, clock=clock, sleep=sleeps.append,
                                  only=list(only) if only else None, **kwargs)
         return runner.setup()
@@ -43,26 +43,22 @@ def series_points(fake, name):
             for s in r.json['series'] if s['metric'] == name for p in s['points']]
 
 
-def org_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
-
-
-def test_payloads_carry_the_check_data_and_the_api_key(make_runner, fake_dd, emulator, clock):  # noqa: F811
+def test_payloads_carry_the_check_data_and_the_api_key(make_runner, fake_datadog, emulator, clock):
     report = make_runner(only=None).cycle()  # every collector, as configured
     assert report.delivered_everything and report.delivered == 2 + report.events
     now = int(clock.time())
-    assert {r.path for r in fake_dd.requests} == {'/api/v2/series', '/api/v1/check_run'}
-    assert all(r.api_key == API_KEY for r in fake_dd.requests)
-    [series_request] = fake_dd.by_path('/api/v2/series')
+    assert {r.path for r in fake_datadog.requests} == {'/api/v2/series', '/api/v1/check_run'}
+    assert all(r.api_key == API_KEY for r in fake_datadog.requests)
+    [series_request] = fake_datadog.by_path('/api/v2/series')
     assert series_request.headers['content-encoding'] == 'gzip'
-    tags = org_tags(emulator)
-    assert series_points(fake_dd, 'genesys_cloud.api.can_connect') == [(now, 1.0, 3, tags)]
+    tags = base_tags(emulator)
+    assert series_points(fake_datadog, 'genesys_cloud.api.can_connect') == [(now, 1.0, 3, tags)]
     by_endpoint = {s['tags'][0]: s for s in series_request.json['series']
                    if s['metric'] == 'genesys_cloud.check.api_requests'}
     me = by_endpoint['endpoint:GET /api/v2/tokens/me']
     assert (me['type'], me['interval'], me['points'][0]['value']) == (1, 60, 1.0)  # a count, over the interval
     assert sum(s['points'][0]['value'] for s in by_endpoint.values()) == sum(emulator.requests.values())
-    [check_run] = fake_dd.service_checks
+    [check_run] = fake_datadog.service_checks
     assert check_run == {'check': 'genesys_cloud.can_connect', 'status': 0, 'tags': tags, 'timestamp': now,
                          'host_name': ''}
 
@@ -98,28 +94,28 @@ def test_events_and_metric_types_follow_the_agent():
     assert 'm' not in {s['metric'] for s in build_payloads(result, 1120, 60, restarted)[0]['items']}
 
 
-def test_event_reaches_the_events_api(fake_dd):  # noqa: F811
-    sender = DatadogSender(API_KEY, url=fake_dd.url)
+def test_event_reaches_the_events_api(fake_datadog):
+    sender = DatadogSender(API_KEY, url=fake_datadog.url)
     event = {'kind': 'event', 'created': 1000, 'items': [{'title': 't', 'text': 'body', 'alert_type': 'warning',
                                                           'tags': ['x:y'], 'date_happened': 1000}]}
     sender.send(event)
-    assert fake_dd.events == [{'title': 't', 'text': 'body', 'alert_type': 'warning', 'tags': ['x:y'],
+    assert fake_datadog.events == [{'title': 't', 'text': 'body', 'alert_type': 'warning', 'tags': ['x:y'],
                                'date_happened': 1000}]
-    assert fake_dd.requests[0].api_key == API_KEY
+    assert fake_datadog.requests[0].api_key == API_KEY
 
 
-def test_a_failed_submission_is_retried_within_the_cycle(make_runner, fake_dd, sleeps):  # noqa: F811
-    fake_dd.fail_next(2, status=503)
+def test_a_failed_submission_is_retried_within_the_cycle(make_runner, fake_datadog, sleeps):
+    fake_datadog.fail_next(2, status=503)
     report = make_runner().cycle()
     assert report.delivered_everything
     assert len(sleeps) == 2 and sleeps[1] > sleeps[0]  # exponential backoff
-    assert [r.status for r in fake_dd.by_path('/api/v2/series')] == [503, 503, 202]
-    assert len(series_points(fake_dd, 'genesys_cloud.api.can_connect')) == 1
+    assert [r.status for r in fake_datadog.by_path('/api/v2/series')] == [503, 503, 202]
+    assert len(series_points(fake_datadog, 'genesys_cloud.api.can_connect')) == 1
 
 
-def test_undelivered_data_goes_out_next_cycle_oldest_first(make_runner, fake_dd, clock, caplog):  # noqa: F811
+def test_undelivered_data_goes_out_next_cycle_oldest_first(make_runner, fake_datadog, clock, caplog):
     runner = make_runner(retries=1)
-    fake_dd.fail_next(2, status=500)  # the first payload fails twice: Datadog is down, stop for this cycle
+    fake_datadog.fail_next(2, status=500)  # the first payload fails twice: Datadog is down, stop for this cycle
     with caplog.at_level(logging.ERROR, logger='genesys_cloud.agentless'):
         first = runner.cycle()
     assert not first.delivered_everything and first.delivered == 0
@@ -128,23 +124,23 @@ def test_undelivered_data_goes_out_next_cycle_oldest_first(make_runner, fake_dd,
     clock.advance(60)
     second = runner.cycle()
     assert second.delivered_everything and second.delivered == 4
-    stamps = [ts for ts, *_ in series_points(fake_dd, 'genesys_cloud.api.can_connect')]
+    stamps = [ts for ts, *_ in series_points(fake_datadog, 'genesys_cloud.api.can_connect')]
     assert stamps == [first_ts, first_ts + 60]
-    assert [sc['timestamp'] for sc in fake_dd.service_checks] == [first_ts, first_ts + 60]
+    assert [sc['timestamp'] for sc in fake_datadog.service_checks] == [first_ts, first_ts + 60]
     assert API_KEY not in caplog.text
 
 
-def test_rejected_payload_is_dropped_with_a_count(make_runner, fake_dd, caplog):  # noqa: F811
-    fake_dd.fail_next(1, status=400)
+def test_rejected_payload_is_dropped_with_a_count(make_runner, fake_datadog, caplog):
+    fake_datadog.fail_next(1, status=400)
     with caplog.at_level(logging.WARNING, logger='genesys_cloud.agentless'):
         report = make_runner().cycle()
     assert report.delivered_everything and report.delivered == 1  # the service checks still went
     assert 'dropped 1 unsent payload (5 metric points): Datadog refused it (HTTP 400' in caplog.text
 
 
-def test_the_buffer_is_bounded_and_drops_are_logged(make_runner, fake_dd, clock, caplog):  # noqa: F811
+def test_the_buffer_is_bounded_and_drops_are_logged(make_runner, fake_datadog, clock, caplog):
     runner = make_runner(retries=0, max_buffer_items=14)
-    fake_dd.fail_next(100, status=502)
+    fake_datadog.fail_next(100, status=502)
     with caplog.at_level(logging.WARNING, logger='genesys_cloud.agentless'):
         for _ in range(3):
             runner.cycle()  # 5 points + 1 service check, then 4 + 1 (the token is reused)
@@ -153,10 +149,10 @@ def test_the_buffer_is_bounded_and_drops_are_logged(make_runner, fake_dd, clock,
     assert runner.outbox.items == 11
     assert runner.outbox.dropped == {'series': 5}
     assert 'dropped 1 unsent payload (5 metric points): the buffer of unsent data is full (14 items)' in caplog.text
-    fake_dd.reset()
+    fake_datadog.reset()
     runner.cycle()
-    assert len(series_points(fake_dd, 'genesys_cloud.api.can_connect')) == 3  # cycles 2, 3 and 4; 1 was dropped
-    assert len(fake_dd.service_checks) == 4
+    assert len(series_points(fake_datadog, 'genesys_cloud.api.can_connect')) == 3  # cycles 2, 3 and 4; 1 was dropped
+    assert len(fake_datadog.service_checks) == 4
 
 
 def test_outbox_expires_what_datadog_would_refuse(caplog):
@@ -170,24 +166,30 @@ def test_outbox_expires_what_datadog_would_refuse(caplog):
     assert 'dropped 1 unsent payload (1 metric points): older than Datadog accepts' in caplog.text
 
 
-def test_state_dir_keeps_schedule_and_outbox_across_restarts(make_runner, fake_dd, clock, tmp_path):  # noqa: F811
+def test_state_dir_keeps_schedule_and_outbox_across_restarts(make_runner, fake_datadog, emulator, clock, tmp_path):
     state = str(tmp_path / 'state')
-    first = make_runner(state_dir=state)
-    fake_dd.fail_next(100, status=503)
+    first = make_runner(state_dir=state, only=None)  # every collector: each persists its next due time
+    fake_datadog.fail_next(100, status=503)
     first.cycle()
     pending = first.outbox.items
-    [(check, _)] = first.checks
+    [check] = first.checks
     due = dict(check.scheduler._next_due)
     first.close()
-    fake_dd.reset()
+    fake_datadog.reset()
     clock.advance(60)
-    second = make_runner(state_dir=state)  # a new process: new check, same directory
-    [(check, _)] = second.checks
-    assert {k: v for k, v in check.scheduler._next_due.items() if k != 'org'} == \
-        {k: v for k, v in due.items() if k != 'org'}
+    second = make_runner(state_dir=state, only=None)  # a new process: new check, same directory
+    [check] = second.checks
+    # Every collector not yet due resumes its cadence; org always runs first (it proves the credentials).
+    resumed = {name: t for name, t in due.items() if name != 'org' and t > clock.time()}
+    assert {'licenses', 'billing', 'org_limits'} <= set(resumed)
+    assert check.scheduler._next_due == resumed
     assert second.outbox.items == pending > 0
+    licence_pages = emulator.requests['GET /api/v2/license/users']
     second.cycle()
-    assert len(series_points(fake_dd, 'genesys_cloud.api.can_connect')) == 2
+    assert emulator.requests['GET /api/v2/license/users'] == licence_pages  # not collected early...
+    now = int(clock.time())
+    assert any(t == now for t, *_ in series_points(fake_datadog, 'genesys_cloud.license.assigned'))  # ...yet drawn
+    assert len(series_points(fake_datadog, 'genesys_cloud.api.can_connect')) == 2
     assert Outbox(store=second.root, key='outbox').items == 0  # what was delivered is gone from disk too
 
 
@@ -197,7 +199,7 @@ def real_emulator():
         yield emu
 
 
-def test_cli_once_survives_a_failed_run_via_state_dir(real_emulator, fake_dd, tmp_path):  # noqa: F811
+def test_cli_once_survives_a_failed_run_via_state_dir(real_emulator, fake_datadog, tmp_path):
     conf = tmp_path / 'conf.yaml'
     conf.write_text(yaml.safe_dump({'instances': [{
         'client_id': real_emulator.client_id, 'client_secret': real_emulator.client_secret,
@@ -207,18 +209,18 @@ def test_cli_once_survives_a_failed_run_via_state_dir(real_emulator, fake_dd, tm
     def agentless():
         return subprocess.run(
             [sys.executable, '-m', 'genesys_cloud.cli', 'agentless', '-c', str(conf), '--once', '--retries', '0',
-             '--dd-url', fake_dd.url, '--state-dir', str(tmp_path / 'state'), '-l', 'debug'],
+             '--dd-url', fake_datadog.url, '--state-dir', str(tmp_path / 'state'), '-l', 'debug'],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
-    fake_dd.fail_next(10, status=503)
+    fake_datadog.fail_next(10, status=503)
     failed = agentless()
     assert failed.returncode == 1
     assert 'kept in' in failed.stderr and 'unsent items' in failed.stderr
-    fake_dd.reset()
+    fake_datadog.reset()
     delivered = agentless()
     assert delivered.returncode == 0, delivered.stderr
-    assert len(series_points(fake_dd, 'genesys_cloud.api.can_connect')) == 2  # both runs' points arrived
-    assert len(fake_dd.service_checks) == 2
+    assert len(series_points(fake_datadog, 'genesys_cloud.api.can_connect')) == 2  # both runs' points arrived
+    assert len(fake_datadog.service_checks) == 2
     for proc in (failed, delivered):
         assert API_KEY not in proc.stdout + proc.stderr
         assert real_emulator.client_secret not in proc.stdout + proc.stderr

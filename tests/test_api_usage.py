@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from genesys_cloud.collectors import COLLECTORS
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.usage import aggregate
+from tests.conftest import base_tags, only
 
 NEW_SUBMIT = 'POST /api/v2/usage/aggregates/query/jobs'
 NEW_POLL = 'GET /api/v2/usage/aggregates/query/jobs/{jobId}'
@@ -19,26 +19,6 @@ STATUS_CLASSES = (('2xx', 'status200'), ('3xx', 'status300'), ('4xx', 'status400
 @pytest.fixture
 def org_options():
     return OrgOptions(seed=7, users=20, queues=2, oauth_clients=8)
-
-
-@pytest.fixture(autouse=True)
-def fresh_persistent_cache(datadog_agent):
-    """The Agent stub's persistent cache outlives a test: start clean, and leave nothing (a remembered legacy
-    fallback, a cursor) for the next module's checks, which use the same check id."""
-    yield datadog_agent
-    datadog_agent.reset()
-
-
-def only(*names, **sections):
-    """Instance overrides enabling just `names` (and the org lookup), with per-collector sections."""
-    config = {c.name: {'enabled': False} for c in COLLECTORS if c.name not in names and c.name != 'org'}
-    for name in names:
-        config[name] = {'enabled': True, **sections.get(name, {})}
-    return config
-
-
-def base_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
 
 
 def client_tags(org, client_id):
@@ -200,6 +180,29 @@ def test_gauges_stay_between_collections(make_check, dd_run_check, aggregator, e
     clock.advance(600)
     dd_run_check(check)  # not due: nothing asked, yesterday's values still drawn
     assert sum(n for k, n in emulator.requests.items() if 'usage' in k) == spent
+    assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
+
+
+def test_unchanged_gauges_are_persisted_once(make_check, dd_run_check, aggregator, emulator, clock):
+    """A day's usage does not change within the day: its (at 500 clients, large) gauge list is written to the
+    persistent cache when it changes, not at every hourly collection or poll."""
+    check = make_check(**only('api_usage'))
+    writes = []
+    write = check.write_persistent_cache
+    check.write_persistent_cache = lambda key, value: (value and writes.append(key), write(key, value))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)  # the jobs are done: yesterday's gauges
+    assert writes.count('api_usage._gauges') == 1
+    for _ in range(3):  # later the same day: new jobs, polled, answering the same numbers
+        clock.advance(3600)
+        dd_run_check(check)
+        clock.advance(60)
+        dd_run_check(check)
+    assert writes.count('api_usage._gauges') == 1
+    assert writes.count('api_usage._schedule') == 8  # the next due time is kept after every collection
+    aggregator.reset()
+    dd_run_check(make_check(**only('api_usage')))  # a restart: not due, the persisted gauges drawn
     assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
 
 

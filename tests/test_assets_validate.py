@@ -201,18 +201,22 @@ def test_cli_exit_codes(project, capsys):
 # -- the query parser ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('text', [
-    'avg(last_5m):avg:genesys_cloud.x.y{*} > 1',
-    'sum(last_1h):sum:genesys_cloud.x.y{a:b,!c:d} by {e,f}.as_count() / sum:genesys_cloud.x.z{*} by {e,f}'
-    '.as_count() * 100 >= 2.5',
-    'last(last_10m):max:genesys_cloud.x.y{a:b*} by {e} < 0.5',
-    "max(next_1w):forecast(max:genesys_cloud.x.y{*} by {e}, 'seasonal', 2, interval='60m', history='2w', "
-    "model='default') > 3",
-    'logs("service:x status:error").index("*").rollup("count").by("a").last("15m") > 0',
-    'events("source:genesys_cloud status:error").rollup("count").by("namespace").last("1h") >= 1',
+@pytest.mark.parametrize('text, expected', [
+    ('avg(last_5m):avg:genesys_cloud.x.y{*} > 1', ('metric', '>', 1, 300, ['genesys_cloud.x.y'])),
+    ('sum(last_1h):sum:genesys_cloud.x.y{a:b,!c:d} by {e,f}.as_count() / sum:genesys_cloud.x.z{*} by {e,f}'
+     '.as_count() * 100 >= 2.5', ('metric', '>=', 2.5, 3600, ['genesys_cloud.x.y', 'genesys_cloud.x.z'])),
+    ('last(last_10m):max:genesys_cloud.x.y{a:b*} by {e} < 0.5', ('metric', '<', 0.5, 600, ['genesys_cloud.x.y'])),
+    ("max(next_1w):forecast(max:genesys_cloud.x.y{*} by {e}, 'seasonal', 2, interval='60m', history='2w', "
+     "model='default') > 3", ('metric', '>', 3, 7 * 86400, ['genesys_cloud.x.y'])),
+    ('logs("service:x status:error").index("*").rollup("count").by("a").last("15m") > 0',
+     ('logs', '>', 0, 900, [])),
+    ('events("source:genesys_cloud status:error").rollup("count").by("namespace").last("1h") >= 1',
+     ('events', '>=', 1, 3600, [])),
 ])
-def test_parser_accepts(text):
-    q.parse_monitor_query(text)
+def test_parser_accepts(text, expected):
+    parsed = q.parse_monitor_query(text)
+    metrics = [m.metric for m in parsed.metric_queries]
+    assert (parsed.kind, parsed.op, parsed.threshold, parsed.window.seconds, metrics) == expected
 
 
 @pytest.mark.parametrize('text', [

@@ -8,7 +8,8 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from genesys_cloud.collectors.licensing_support import billing_period, linear_projection
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.licensing import CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE, licensing
-from tests.test_licensing import base_tags, only, run
+from tests.conftest import base_tags, only
+from tests.test_licensing import run
 
 CX_MAP = {'cloudCX3': CX_CHARGE['sku']}
 
@@ -16,11 +17,6 @@ CX_MAP = {'cloudCX3': CX_CHARGE['sku']}
 @pytest.fixture
 def org_options():
     return OrgOptions(seed=11, users=120, queues=3)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(datadog_agent):
-    yield datadog_agent
 
 
 def tags(emulator, *extra):
@@ -101,6 +97,22 @@ def test_concurrent_model_takes_the_higher_of_estimate_and_contract(make_check, 
     lic = tags(emulator, 'license:cloudcx3')
     aggregator.assert_metric('genesys_cloud.license.utilization', value=base / data.cx_prepaid, tags=lic)
     aggregator.assert_metric('genesys_cloud.license.overage', value=max(0, base - data.cx_prepaid), tags=lic)
+
+
+def test_licence_estimates_survive_a_restart(make_check, dd_run_check, aggregator, emulator, clock):
+    """After a restart billing is due before the estimating collectors: it uses their persisted last estimates."""
+    data = licensing(emulator.org)
+    config = only('licenses', 'concurrent_usage', 'billing', billing={
+        'license_model': 'named', 'license_baseline': {'cloudCX3': 50}})
+    dd_run_check(make_check(**config))
+    pages = emulator.requests['GET /api/v2/license/users']
+    restarted = make_check(**config)
+    run(restarted, dd_run_check, aggregator, clock, minutes=6)  # billing due (5 min), licenses not (15 min)
+    assert emulator.requests['GET /api/v2/license/users'] == pages
+    t = tags(emulator, 'license:cloudcx3')
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=data.assigned_counts()['cloudCX3'] / 50,
+                             tags=t)
+    assert restarted.collectors[0].ctx.shared['licensing.concurrent']['peak'] == 0  # no 30 minutes recorded yet
 
 
 def test_billing_data_is_refreshed_hourly_and_licence_figures_every_run(make_check, dd_run_check, aggregator,

@@ -3,15 +3,13 @@
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 
-
-def org_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
+from tests.conftest import base_tags, only
 
 
 def test_connected_run_reports_ok_with_org_tags(make_check, dd_run_check, aggregator, emulator):
-    check = make_check(org={'enabled': True}, **{k: {'enabled': False} for k in _other_collectors(make_check)})
+    check = make_check(**only())
     dd_run_check(check)
-    tags = org_tags(emulator)
+    tags = base_tags(emulator)
     aggregator.assert_metric('genesys_cloud.api.can_connect', value=1, tags=tags)
     aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=tags)
     aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=tags + ['collector:org'])
@@ -47,29 +45,28 @@ def test_recovers_on_the_next_run(make_check, dd_run_check, aggregator, emulator
     check = make_check()
     emulator.faults.add('*', status=503)
     dd_run_check(check)
-    aggregator.assert_metric('genesys_cloud.check.collector.up', value=0, tags=org_tags(emulator)[2:] +
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=0, tags=base_tags(emulator)[2:] +
                              ['collector:org'])
     emulator.faults.clear()
     aggregator.reset()
     clock.advance(300)
     dd_run_check(check)
     aggregator.assert_metric('genesys_cloud.api.can_connect', value=1)
-    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=org_tags(emulator) + ['collector:org'])
+    aggregator.assert_metric('genesys_cloud.check.collector.up', value=1, tags=base_tags(emulator) + ['collector:org'])
 
 
 def test_gauges_are_resent_between_collections(make_check, dd_run_check, aggregator, emulator, clock):
     check = make_check()
     dd_run_check(check)
     first = dict(emulator.requests)
+    licences = sorted((m.tags, m.value) for m in aggregator.metrics('genesys_cloud.license.assigned'))
     aggregator.reset()
     clock.advance(60)
     dd_run_check(check)
-    # The org lookup is not due again for 15 minutes, so it costs nothing, yet tags stay on every metric.
+    # The org lookup and the licence scan are not due again for 15 minutes, so they cost nothing, yet the
+    # licence gauges are sent again and the org tags stay on every metric.
     assert emulator.requests['GET /api/v2/tokens/me'] == first['GET /api/v2/tokens/me']
-    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=org_tags(emulator))
-
-
-def _other_collectors(make_check):
-    from genesys_cloud.collectors import COLLECTORS
-
-    return [c.name for c in COLLECTORS if c.name != 'org']
+    assert emulator.requests['GET /api/v2/license/users'] == first['GET /api/v2/license/users'] > 0
+    assert licences and sorted((m.tags, m.value) for m in aggregator.metrics('genesys_cloud.license.assigned')) \
+        == licences
+    aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=base_tags(emulator))

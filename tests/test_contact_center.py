@@ -5,11 +5,11 @@ from collections import Counter
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from genesys_cloud.collectors import COLLECTORS
 from genesys_cloud.collectors.longest_wait import waited_seconds
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.contact_center import ROUTING_STATUSES, SYSTEM_PRESENCES, contact_center
 from genesys_cloud.tagging import tag
+from tests.conftest import base_tags, only
 
 MINE = ('queues', 'longest_wait', 'agents', 'data_actions')
 OBSERVATIONS = 'POST /api/v2/analytics/queues/observations/query'
@@ -19,27 +19,9 @@ ACTIONS = 'POST /api/v2/analytics/actions/aggregates/query'
 QUEUE_LIST = 'GET /api/v2/routing/queues'
 
 
-@pytest.fixture(autouse=True)
-def _fresh_persistent_cache(datadog_agent):
-    """The stub keeps the persistent cache between tests unless its fixture resets it."""
-    yield
-
-
 @pytest.fixture
 def org_options():
     return OrgOptions(seed=11, users=60, queues=6, divisions=3)
-
-
-def only(*names, **sections):
-    """Instance overrides enabling the org collector and `names`, with extra options per section."""
-    config = {c.name: {'enabled': c.name in names or c.name == 'org'} for c in COLLECTORS}
-    for name, options in sections.items():
-        config[name] = {**config[name], **options}
-    return config
-
-
-def base_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
 
 
 def queue_tags(emulator, queue):

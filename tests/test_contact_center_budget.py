@@ -6,6 +6,7 @@ import pytest
 
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.contact_center import contact_center
+from tests.conftest import only
 from tests.test_contact_center import (
     ACTIONS,
     CONVERSATION_ACTIVITY,
@@ -13,8 +14,6 @@ from tests.test_contact_center import (
     OBSERVATIONS,
     QUEUE_LIST,
     ROUTING_ACTIVITY,
-    _fresh_persistent_cache,  # noqa: F401
-    only,
 )
 
 USERS, QUEUES = 10_000, 1_000

@@ -11,7 +11,6 @@ from genesys_cloud.emulator.data.integrations import integrations_state
 from genesys_cloud.flows import schema, templates
 from genesys_cloud.flows.deploy import FlowDeployer, fingerprint
 from tests.emulator_fixtures import clock, emu  # noqa: F401
-from tests.fake_datadog import fake_datadog  # noqa: F401
 
 API_KEY = 'ddkey-0123456789abcdef0123456789'
 SITE = 'datadoghq.eu'

@@ -5,7 +5,6 @@ import pytest
 from genesys_cloud.cli.main import main
 from genesys_cloud.flows import schema
 from genesys_cloud.flows.sendtest import sample_payloads, send_test, to_models
-from tests.fake_datadog import fake_datadog  # noqa: F401
 
 API_KEY = 'sendtest-0123456789abcdef01234567'
 
@@ -19,7 +18,7 @@ def test_samples_are_valid_datadog_payloads(kind, event_type, body):
         assert model.title and str(model.alert_type) in ('error', 'info')
 
 
-def test_send_test_posts_one_log_and_one_event(fake_datadog):  # noqa: F811
+def test_send_test_posts_one_log_and_one_event(fake_datadog):
     lines = []
     assert send_test(API_KEY, dd_url=fake_datadog.url, out=lines.append) == 0
     assert [(r.method, r.path, r.status) for r in fake_datadog.requests] == [
@@ -36,7 +35,7 @@ def test_send_test_posts_one_log_and_one_event(fake_datadog):  # noqa: F811
     assert API_KEY not in '\n'.join(lines) and '****4567' in lines[0]
 
 
-def test_cli_send_test_all_types_and_failures(fake_datadog, monkeypatch, capsys):  # noqa: F811
+def test_cli_send_test_all_types_and_failures(fake_datadog, monkeypatch, capsys):
     monkeypatch.setenv('DD_API_KEY', API_KEY)
     assert main(['flows', 'send-test', '--dd-url', fake_datadog.url, '--event-type', 'all']) == 0
     assert len(fake_datadog.requests) == 2 * len(schema.EVENT_TYPES)
@@ -56,7 +55,7 @@ def test_cli_send_test_rejects_unknown_types(monkeypatch, capsys):
     assert main(['flows', 'send-test']) == 2
 
 
-def test_fake_datadog_answers_like_datadog(fake_datadog):  # noqa: F811
+def test_fake_datadog_answers_like_datadog(fake_datadog):
     import requests
 
     headers = {'DD-API-KEY': 'k'}

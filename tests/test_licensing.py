@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from genesys_cloud.collectors import COLLECTORS
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.licensing import licensing
+from tests.conftest import base_tags, only
 from tests.emulator_fixtures import EmulatorApi
 from tests.fidelity import assert_sdk_shape
 
@@ -17,24 +17,6 @@ MINE = ('licenses', 'concurrent_usage', 'billing')
 @pytest.fixture
 def org_options():
     return OrgOptions(seed=11, users=120, queues=3)
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(datadog_agent):
-    """The Agent stub's persistent cache outlives a test unless the fixture resets it."""
-    yield datadog_agent
-
-
-def only(*names, **sections):
-    """Config enabling the org lookup and `names`, every other collector disabled."""
-    config = {c.name: {'enabled': c.name in ('org',) + names} for c in COLLECTORS}
-    for name, section in sections.items():
-        config[name] = {**config[name], **section}
-    return config
-
-
-def base_tags(emulator):
-    return [f'org_id:{emulator.org.id}', f'org_name:{emulator.org.name}', 'region:mypurecloud.com', 'team:cx']
 
 
 def gauge_value(aggregator, name):
@@ -91,8 +73,8 @@ def test_refused_page_size_falls_back_to_100(make_check, dd_run_check, aggregato
 
 
 def test_users_with_presence_fit_the_sdk_model(emulator):
-    api = EmulatorApi(emulator)
-    answer = api.get('/api/v2/users', params={'expand': 'presence', 'pageSize': 25})
+    with EmulatorApi(emulator) as api:
+        answer = api.get('/api/v2/users', params={'expand': 'presence', 'pageSize': 25})
     assert answer.status_code == 200
     assert_sdk_shape(answer.json(), 'UserEntityListing')
     assert all(u['presence']['presenceDefinition']['systemPresence'] for u in answer.json()['entities'])
@@ -111,20 +93,26 @@ def test_concurrent_users_counts_every_logged_in_user(make_check, dd_run_check, 
     aggregator.assert_metrics_using_metadata(get_metadata_metrics())
 
 
-def _warm_up(check, dd_run_check, aggregator, emulator, clock):
-    """Freeze the org's presence and sample it for 30 minutes (5-minute samples): the peak becomes the base."""
-    data = licensing(emulator.org)
-    data.hold()
-    base = data.concurrent_at(clock.time())
-    for minute in range(0, 35, 5):
-        run(check, dd_run_check, aggregator, clock, minutes=5 if minute else 0)
-    assert gauge_value(aggregator, 'genesys_cloud.license.concurrent.peak') == base
-    return data, base
+@pytest.fixture
+def warmed_up(make_check, dd_run_check, aggregator, emulator, clock):
+    """warmed_up(**sections) -> (check, licensing data, base): a concurrent_usage check sampling every 5 minutes
+    has seen the org's frozen presence for 30 minutes, so the peak is the base."""
+
+    def warm_up(**sections):
+        check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300}, **sections))
+        data = licensing(emulator.org)
+        data.hold()
+        base = data.concurrent_at(clock.time())
+        for minute in range(0, 35, 5):
+            run(check, dd_run_check, aggregator, clock, minutes=5 if minute else 0)
+        assert gauge_value(aggregator, 'genesys_cloud.license.concurrent.peak') == base
+        return check, data, base
+
+    return warm_up
 
 
-def test_a_20_minute_spike_does_not_move_the_peak(make_check, dd_run_check, aggregator, emulator, clock):
-    check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300}))
-    data, base = _warm_up(check, dd_run_check, aggregator, emulator, clock)
+def test_a_20_minute_spike_does_not_move_the_peak(warmed_up, dd_run_check, aggregator, clock):
+    check, data, base = warmed_up()
     data.online(clock.time() + 300, minutes=20, count=7)
     seen = []
     for _ in range(10):
@@ -134,9 +122,8 @@ def test_a_20_minute_spike_does_not_move_the_peak(make_check, dd_run_check, aggr
     assert seen.count(base + 7) == 4 and max(seen) == base + 7
 
 
-def test_a_35_minute_plateau_moves_the_peak(make_check, dd_run_check, aggregator, emulator, clock):
-    check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300}))
-    data, base = _warm_up(check, dd_run_check, aggregator, emulator, clock)
+def test_a_35_minute_plateau_moves_the_peak(warmed_up, dd_run_check, aggregator, clock):
+    check, data, base = warmed_up()
     data.online(clock.time() + 300, minutes=35, count=4)
     peaks = []
     for _ in range(9):
@@ -146,9 +133,8 @@ def test_a_35_minute_plateau_moves_the_peak(make_check, dd_run_check, aggregator
     assert peaks == [base] * 6 + [base + 4] * 3
 
 
-def test_the_30_minutes_need_not_be_contiguous(make_check, dd_run_check, aggregator, emulator, clock):
-    check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300}))
-    data, base = _warm_up(check, dd_run_check, aggregator, emulator, clock)
+def test_the_30_minutes_need_not_be_contiguous(warmed_up, dd_run_check, aggregator, clock):
+    check, data, base = warmed_up()
     data.online(clock.time() + 300, minutes=15, count=3)
     data.online(clock.time() + 3600, minutes=15, count=5)  # 15 + 15 minutes at base + 3 or more
     for _ in range(13):
@@ -180,10 +166,9 @@ def test_peak_survives_a_restart_and_a_lost_cache_never_double_counts(make_check
     assert gauge_value(aggregator, 'genesys_cloud.license.concurrent.peak') == 0
 
 
-def test_the_peak_resets_at_the_billing_period_start(make_check, dd_run_check, aggregator, emulator, clock):
+def test_the_peak_resets_at_the_billing_period_start(warmed_up, dd_run_check, aggregator, clock):
     clock.set(datetime(2026, 11, 30, 23, 0, tzinfo=timezone.utc))
-    check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300}))
-    data, base = _warm_up(check, dd_run_check, aggregator, emulator, clock)
+    check, data, base = warmed_up()
     assert base > 0
     while clock.now() < datetime(2026, 12, 1, tzinfo=timezone.utc):
         run(check, dd_run_check, aggregator, clock, minutes=5)
@@ -195,11 +180,9 @@ def test_the_peak_resets_at_the_billing_period_start(make_check, dd_run_check, a
     assert gauge_value(aggregator, 'genesys_cloud.license.concurrent.peak') == base
 
 
-def test_the_billing_period_start_day_is_configurable(make_check, dd_run_check, aggregator, emulator, clock):
+def test_the_billing_period_start_day_is_configurable(warmed_up, dd_run_check, aggregator, clock):
     clock.set(datetime(2026, 12, 17, 23, 0, tzinfo=timezone.utc))
-    check = make_check(**only('concurrent_usage', concurrent_usage={'interval': 300},
-                              billing={'enabled': False, 'billing_period_start_day': 18}))
-    data, base = _warm_up(check, dd_run_check, aggregator, emulator, clock)
+    check, data, base = warmed_up(billing={'enabled': False, 'billing_period_start_day': 18})
     for _ in range(7):  # past midnight: the 18th starts a new period
         run(check, dd_run_check, aggregator, clock, minutes=5)
     assert gauge_value(aggregator, 'genesys_cloud.license.concurrent.peak') == 0

@@ -11,7 +11,8 @@ import pytest
 
 from genesys_cloud.emulator import OrgOptions
 from genesys_cloud.emulator.data.licensing import licensing
-from tests.test_licensing import only, run
+from tests.conftest import only
+from tests.test_licensing import run
 
 USERS = 20000
 
@@ -19,11 +20,6 @@ USERS = 20000
 @pytest.fixture
 def org_options():
     return OrgOptions(seed=3, users=USERS, queues=0, oauth_clients=1)  # no queues: builds in a second
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache(datadog_agent):
-    yield datadog_agent
 
 
 def hourly_budget(users):
