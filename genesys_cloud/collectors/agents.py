@@ -8,6 +8,7 @@
    (the time the agent entered the status).
 """
 
+import math
 from datetime import datetime
 
 from .. import tagging
@@ -27,6 +28,11 @@ class AgentsCollector(Collector):
     permissions = ('analytics:queueObservation:view',)
     # page_size: NOT_RESPONDING entities per page (the activity queries' page size ceiling is UNVERIFIED).
     defaults = {'page_size': 100}
+
+    @classmethod
+    def minimum_requests(cls, size):
+        extra = math.ceil(size.not_responding / cls.defaults['page_size'])
+        return 1 + extra  # one org-wide query, plus a page per page_size agents NOT_RESPONDING
 
     def collect(self):
         body = {'metrics': [{'metric': 'oUserRoutingStatuses'}, {'metric': 'oUserPresences'}], 'groupBy': []}

@@ -46,6 +46,10 @@ class ApiUsageCollector(Collector):
     permissions = ('usage:organization:view', 'oauth:client:view')
     defaults = {'max_endpoints_per_client': 25, 'usage_by_endpoint': True, 'fair_use_allowance': None}
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 4  # two jobs (latest day, month to date), each polled once
+
     def __init__(self, ctx):
         super().__init__(ctx)
         self._pending = False

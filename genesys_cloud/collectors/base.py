@@ -1,11 +1,28 @@
 """What every collector shares: its options, submission helpers, persisted state and remembered gauges."""
 
+import math
 from dataclasses import dataclass, field
 
 # Per-collector persisted keys: the next due time (written after every collection) and the last gauges
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
 SCHEDULE_KEY = '_schedule'
 GAUGES_KEY = '_gauges'
+
+
+@dataclass(frozen=True)
+class OrgSize:
+    """What a collection's request count depends on; the documented budget is a function of it."""
+
+    users: int
+    queues: int
+    oauth_clients: int
+    limit_namespaces: int = 9  # of the configured limit namespaces, how many the org has
+    not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
+
+
+def pages(items: int, page_size: int) -> int:
+    """Requests to list `items` at `page_size` a page (an empty listing still costs one)."""
+    return max(1, math.ceil(items / page_size))
 
 
 @dataclass
@@ -39,6 +56,12 @@ class Collector:
         self.options = {**self.common_defaults, 'interval': self.default_interval, **self.defaults}
         self.options.update({k: v for k, v in section.items() if v is not None})
         self._gauges = []  # (name, value, tags) of the last successful collection
+
+    @classmethod
+    def minimum_requests(cls, size: OrgSize) -> int:
+        """Requests one collection makes from a cold start with default options: the documented budget,
+        which tests/test_request_budget.py holds the code to and `make bench` prints beside measured counts."""
+        raise NotImplementedError
 
     @property
     def enabled(self) -> bool:

@@ -44,6 +44,10 @@ class BillingCollector(Collector):
         'ai_token_usage_names': [],
     }
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 2  # the contract, then its open billing period
+
     def __init__(self, ctx):
         super().__init__(ctx)
         self._cached = None  # the billing period's charges as last read

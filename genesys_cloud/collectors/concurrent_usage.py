@@ -25,7 +25,7 @@ starts on `billing.billing_period_start_day` (default the 1st) at 00:00 UTC; the
 
 from datetime import datetime, timezone
 
-from .base import Collector
+from .base import Collector, pages
 from .licensing_support import (
     BILLABLE_MINUTES,
     SHARED_CONCURRENT,
@@ -41,6 +41,10 @@ class ConcurrentUsageCollector(Collector):
     default_interval = 600
     permissions = ()  # GET /api/v2/users lists no permission
     defaults = {'page_size': 500}
+
+    @classmethod
+    def minimum_requests(cls, size):
+        return pages(size.users, cls.defaults['page_size'])
 
     def __init__(self, ctx):
         super().__init__(ctx)

@@ -35,6 +35,10 @@ class DataActionsCollector(Collector):
     permissions = ('integrations:action:view', 'bridge:actions:view')
     defaults = {'delay': 120, 'max_catchup': 12}
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 1  # one aggregates query for the closed windows
+
     def collect(self):
         now = self.clock.time()
         end = math.floor((now - float(self.options['delay'])) / WINDOW) * WINDOW

@@ -12,7 +12,7 @@ from collections import Counter
 
 from .. import tagging
 from ..client import BadRequest, MalformedResponse
-from .base import Collector
+from .base import Collector, pages
 from .licensing_support import SHARED_ASSIGNED, PagedScan
 
 FALLBACK_PAGE_SIZE = 100
@@ -24,6 +24,10 @@ class LicensesCollector(Collector):
     default_interval = 900
     permissions = ()  # the SDK docs list none for GET /api/v2/license/users
     defaults = {'page_size': 500, 'definitions_interval': 86400}
+
+    @classmethod
+    def minimum_requests(cls, size):
+        return pages(size.users, cls.defaults['page_size']) + 1  # licence pages, plus the definitions
 
     def __init__(self, ctx):
         super().__init__(ctx)

@@ -12,7 +12,8 @@ We accept both: a value above 1e11 ms (after March 1973, a wait of over 3 years)
 wait is now - start; a smaller value is an elapsed duration in ms. "now" is the check's clock at the query.
 """
 
-from .base import Collector
+from . import queue_list
+from .base import Collector, pages
 from .queue_list import QueueSelection, queue_tags, results_of, section, selected_queues
 
 PATH = '/api/v2/analytics/conversations/activity/query'
@@ -30,6 +31,10 @@ class LongestWaitCollector(Collector):
     name = 'longest_wait'
     default_interval = 60
     permissions = ('analytics:queueObservation:view',)  # and routing:queue:view for the queue list
+
+    @classmethod
+    def minimum_requests(cls, size):
+        return pages(size.queues, queue_list.PAGE_SIZE) + 1  # the queue list, then one query for all queues
 
     def __init__(self, ctx):
         super().__init__(ctx)

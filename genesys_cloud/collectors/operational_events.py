@@ -33,6 +33,10 @@ class OperationalEventsCollector(Collector):
     permissions = ('usage:events:view',)
     defaults = {'max_events_per_run': 50}
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 1  # one query while under 200 new events
+
     def __init__(self, ctx):
         super().__init__(ctx)
         self._definitions = {}

@@ -9,6 +9,10 @@ class OrgCollector(Collector):
     default_interval = 900
     permissions = ()
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 1
+
     def __init__(self, ctx):
         super().__init__(ctx)
         saved = self.state.get('org')

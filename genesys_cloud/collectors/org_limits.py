@@ -37,6 +37,11 @@ class OrgLimitsCollector(Collector):
     permissions = ('limits:organization:view',)
     defaults = {'namespaces': DEFAULT_NAMESPACES, 'change_requests': True}
 
+    @classmethod
+    def minimum_requests(cls, size):
+        # The namespace list, values and defaults per namespace the org has, one page of change requests.
+        return 2 + 2 * size.limit_namespaces
+
     def collect(self):
         available = self._available_namespaces()
         for namespace in self.options.get('namespaces') or []:

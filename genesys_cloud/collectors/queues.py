@@ -5,8 +5,11 @@ predicates) plus the shared queue list (queue_list.py). Conversation metrics com
 `{queueId, mediaType}`, agent metrics per `{queueId}` (reference 8.3).
 """
 
+import math
+
 from .. import tagging
-from .base import Collector
+from . import queue_list
+from .base import Collector, pages
 from .queue_list import QueueSelection, queue_tags, results_of, section, selected_queues
 
 PATH = '/api/v2/analytics/queues/observations/query'
@@ -31,6 +34,11 @@ class QueuesCollector(Collector):
     # batch_size: queueId predicates per query. The platform's maximum is UNVERIFIED (100 is the documented
     # ceiling of the comparable user aggregates query); lower it if the API answers 400 for large batches.
     defaults = {'queues': {}, 'batch_size': 100, 'queue_list_refresh': 600}
+
+    @classmethod
+    def minimum_requests(cls, size):
+        batches = math.ceil(size.queues / cls.defaults['batch_size'])
+        return pages(size.queues, queue_list.PAGE_SIZE) + batches
 
     def __init__(self, ctx):
         super().__init__(ctx)

@@ -29,6 +29,10 @@ class RateLimitsCollector(Collector):
     permissions = ('analytics:rateLimitAggregate:view',)
     defaults = {'window_minutes': 60}
 
+    @classmethod
+    def minimum_requests(cls, size):
+        return 1  # one aggregates query for the trailing window
+
     def collect(self):
         now = self.clock.now()
         epoch = now.replace(hour=0, minute=0, second=0, microsecond=0)
