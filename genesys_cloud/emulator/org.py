@@ -124,17 +124,15 @@ class SyntheticOrg:
         agents = [u.id for u in self.users if u.is_agent]
         queues = []
         for i in range(self.options.queues):
-            members = [a for a in agents if rng.random() < 0.4]
             created = self._past(rng, self.options.days + 30, self.options.days + 700)
             queues.append(Queue(self._uuid(rng), _numbered(QUEUE_NAMES, i), rng.choice(self.divisions).id,
-                                members, created, created))
-        # Every agent answers at least one queue, as in a real contact center.
-        for position, agent in enumerate(agents):
-            if queues and not any(agent in q.member_ids for q in queues):
-                queues[position % len(queues)].member_ids.append(agent)
-        for queue in queues:
-            order = {uid: n for n, uid in enumerate(agents)}
-            queue.member_ids.sort(key=order.get)
+                                [], created, created))
+        # Every agent answers one to four queues, as in a real contact center: membership grows with the
+        # agents, not with agents x queues, so a 50,000-user org stays as cheap to serve as a real one.
+        for agent in agents:
+            if queues:
+                for queue in rng.sample(queues, rng.randint(1, min(4, len(queues)))):
+                    queue.member_ids.append(agent)
         return queues
 
     def _make_oauth_clients(self, rng):
