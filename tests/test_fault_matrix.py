@@ -237,3 +237,60 @@ def _collector_metrics(aggregator):
         n for n in aggregator.metric_names
         if not n.startswith(('genesys_cloud.check.', 'genesys_cloud.api.can_connect'))
     ]
+
+
+
+JOB_HINTS = ('/jobs', '/usage/query', 'billableusage')
+
+
+def job_collectors(make_check, emulator):
+    """(collector, its job poll routes) for every collector that runs async jobs."""
+    found = []
+    for name in collector_names():
+        polls = [e for e in endpoints_of(name, make_check, emulator)
+                 if e.startswith('GET') and any(h in e for h in JOB_HINTS)]
+        if polls:
+            found.append((name, polls))
+    assert found, 'no collector uses an async job any more: drop these cases'
+    return found
+
+
+def test_job_stuck_running_waits_without_resubmitting(make_check, emulator, aggregator, clock):
+    for name, polls in job_collectors(make_check, emulator):
+        check = make_check(check_id=f'genesys_cloud:stuck-{name}')
+        emulator.reset_counters()
+        for endpoint in polls:
+            emulator.faults.add(endpoint, stuck_job=True)
+        for _ in range(5):
+            aggregator.reset()
+            run(check)
+            assert up(aggregator, name) == 1 and not [w for w in check.warnings if w.startswith(f'{name}:')]
+            clock.advance(60)
+        assert all(emulator.requests[e] >= 5 for e in polls)  # polled on every run
+        submits = {k: n for k, n in emulator.requests.items() if k.startswith('POST') and any(h in k for h in
+                                                                                              JOB_HINTS)}
+        assert submits and all(n <= 2 for n in submits.values()), submits  # each query's job submitted once
+        emulator.faults.clear()
+        aggregator.reset()
+        run(check)
+        assert up(aggregator, name) == 1
+        record(f'{name}: job stuck Running', 'polled each run, never resubmitted, completes later',
+               'polled, not resubmitted, recovers')
+
+
+def test_job_failed_is_reported_then_resubmitted(make_check, emulator, aggregator, clock):
+    for name, polls in job_collectors(make_check, emulator):
+        check = make_check(check_id=f'genesys_cloud:failed-{name}')
+        for endpoint in polls:
+            emulator.faults.add(endpoint, failed_job=True)
+        aggregator.reset()
+        run(check)
+        lines = [w for w in check.warnings if w.startswith(f'{name}:')]
+        assert up(aggregator, name) == 0 and len(lines) == 1 and 'failed' in lines[0]
+        emulator.faults.clear()
+        clock.advance(900)
+        aggregator.reset()
+        run(check)
+        run(check)  # the resubmitted job answers on its next poll
+        assert up(aggregator, name) == 1
+        record(f'{name}: job Failed', 'collector down, 1 log line, resubmitted next run', 'down, 1 line, recovers')
