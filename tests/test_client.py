@@ -204,3 +204,17 @@ def test_endpoint_template_bounds_tag_values():
     assert endpoint_template('/api/v2/analytics/queues/observations/query') == (
         '/api/v2/analytics/queues/observations/query'
     )
+
+
+def test_paging_that_shifts_between_pages_yields_each_entity_once(client, emulator):
+    """A queue renamed mid-listing moves from the first page to the last (the listing is sorted by name)."""
+    before = sorted(q.id for q in emulator.org.queues)
+    pages = client.iter_pages('/api/v2/routing/queues', page_size=2)
+    first = [next(pages), next(pages)]
+    emulator.org.rename_queue(first[0]['id'], 'zzz moved during paging')
+    rest = list(pages)
+    ids = [q['id'] for q in first + rest]
+    assert len(ids) == len(set(ids))  # the moved queue shows up again on the last page, and is dropped
+    assert set(ids) <= set(before)
+    # What a shift skipped this time is there on the next listing.
+    assert sorted(q['id'] for q in client.iter_pages('/api/v2/routing/queues', page_size=2)) == before
