@@ -83,12 +83,16 @@ def fake_datadog():
 
 
 @pytest.fixture(autouse=True)
-def no_secret_leaks(caplog, aggregator, datadog_agent):
-    """Whatever a test does, the OAuth secret and the Datadog API key never reach logs or submitted data.
+def no_secret_leaks(request, caplog, aggregator, datadog_agent):
+    """Whatever a test does, the OAuth secret and the Datadog API key never reach logs, submitted data or the
+    files it generated (state directories, reports, rendered templates; the conf.yaml a test wrote as input
+    holds the secret on purpose).
 
     It also gives every test a fresh Agent stub (persistent cache included), so no state leaks between tests.
     """
     caplog.set_level(logging.DEBUG)  # debug lines count too: operators turn them on when troubleshooting
+    # Taken now, so that tmp_path outlives this fixture's teardown.
+    generated = request.getfixturevalue('tmp_path') if 'tmp_path' in request.fixturenames else None
     yield
     places = [('log', caplog.text)]
     for name in aggregator.metric_names:
@@ -99,6 +103,10 @@ def no_secret_leaks(caplog, aggregator, datadog_agent):
             places.append((f'service check {name}', f'{stub.message} {" ".join(stub.tags)}'))
     for event in aggregator.events:
         places.append(('event', repr(event)))
+    if generated is not None:
+        for path in generated.rglob('*'):
+            if path.is_file() and path.name != 'conf.yaml':
+                places.append((f'generated file {path.name}', path.read_bytes().decode('utf-8', 'replace')))
     for where, text in places:
         for canary in CANARIES:
             assert canary not in (text or ''), f'a secret leaked into the {where}'
