@@ -3,17 +3,18 @@ PY ?= python3
 VENV := .venv
 DDEV_VENV := .venv-ddev
 BIN := $(VENV)/bin
-SOURCES := $(shell find genesys_cloud -name '*.py' 2>/dev/null) pyproject.toml
+SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd -name '*.py' 2>/dev/null) pyproject.toml toolkit/pyproject.toml \
+	metadata.csv manifest.json $(shell find assets architect_snippets -type f 2>/dev/null)
 
 .PHONY: demo test lint validate sync faults bench wheel clean docs-images
 
 demo: $(VENV)/.installed
-	$(BIN)/python -m genesys_cloud.cli demo
+	$(BIN)/genesys-cloud-dd demo
 
 test: $(VENV)/.installed $(DDEV_VENV)/.ready
 	$(BIN)/ruff check .
 	scripts/ddev.sh validate
-	$(BIN)/python -m genesys_cloud.cli assets validate
+	$(BIN)/genesys-cloud-dd assets validate
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.ready
@@ -32,8 +33,10 @@ faults: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py
 
+# dist/: the Agent wheel (the check only) and the toolkit wheel.
 wheel: $(VENV)/.ready
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
 
 $(VENV)/.ready: requirements/dev.txt
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PY=python3.X)"; exit 1; }
@@ -42,9 +45,10 @@ $(VENV)/.ready: requirements/dev.txt
 	$(BIN)/python -m pip install -q -r requirements/dev.txt
 	touch $@
 
-# The console script `genesys-cloud-dd` comes from installing the wheel layout (datadog_checks.genesys_cloud).
+# The check installs as the Agent installs it (datadog_checks.genesys_cloud); the toolkit beside it, as a user
+# installs it, so `genesys-cloud-dd` and its package data are the real thing. Tests import both from source.
 $(VENV)/.installed: $(VENV)/.ready $(SOURCES)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --force-reinstall . ./toolkit
 	touch $@
 
 # ddev pins versions that clash with the test environment, so it gets its own.
@@ -59,4 +63,4 @@ docs-images: $(VENV)/.ready
 	$(BIN)/python scripts/docs_images.py
 
 clean:
-	rm -rf $(VENV) $(DDEV_VENV) dist build
+	rm -rf $(VENV) $(DDEV_VENV) dist build toolkit/dist

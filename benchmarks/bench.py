@@ -37,7 +37,7 @@ TARGETS = 'targets at medium: <= 30 requests/min, <= 2 s CPU per run, < 150 MB p
 
 
 def start_emulator(size):
-    command = [sys.executable, '-m', 'genesys_cloud.emulator', '--port', '0', '--seed', '42',
+    command = [sys.executable, '-m', 'genesys_cloud_dd.emulator', '--port', '0', '--seed', '42',
                '--users', str(size['users']), '--queues', str(size['queues']),
                '--oauth-clients', str(size['oauth_clients']), '--fake-clock', START.isoformat(),
                '--client-id', 'bench-client', '--client-secret', 'bench-secret',
@@ -60,11 +60,11 @@ def control(url, path, body=None, method='POST'):
 def measure(size_name, minutes):
     """Runs in its own process so peak RSS belongs to this size only."""
     from datadog_checks.base.stubs import aggregator
+    from datadog_checks.genesys_cloud.clock import FakeClock
+    from datadog_checks.genesys_cloud.collectors import COLLECTORS
+    from datadog_checks.genesys_cloud.collectors.base import OrgSize
 
-    from genesys_cloud.cli.runner import build_check
-    from genesys_cloud.clock import FakeClock
-    from genesys_cloud.collectors import COLLECTORS
-    from genesys_cloud.collectors.base import OrgSize
+    from genesys_cloud_dd.cli.runner import build_check
 
     size = SIZES[size_name]
     process, url = start_emulator(size)
@@ -116,8 +116,8 @@ def measure(size_name, minutes):
 def measure_naive(size_name):
     """One cycle of what per-user polling integrations do: list the users, then ask each one's routing
     status and presence. Its own process, so its CPU and memory are its own too."""
-    from genesys_cloud.client import GenesysClient
-    from genesys_cloud.clock import FakeClock
+    from datadog_checks.genesys_cloud.client import GenesysClient
+    from datadog_checks.genesys_cloud.clock import FakeClock
 
     size = SIZES[size_name]
     process, url = start_emulator(size)

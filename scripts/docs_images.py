@@ -12,10 +12,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from genesys_cloud.client import GenesysClient  # noqa: E402
-from genesys_cloud.clock import FakeClock  # noqa: E402
-from genesys_cloud.emulator import Emulator, OrgOptions  # noqa: E402
-from genesys_cloud.reports import limits  # noqa: E402
+from datadog_checks.genesys_cloud.client import GenesysClient  # noqa: E402
+from datadog_checks.genesys_cloud.clock import FakeClock  # noqa: E402
+
+from genesys_cloud_dd.emulator import Emulator, OrgOptions  # noqa: E402
+from genesys_cloud_dd.reports import limits  # noqa: E402
 
 IMAGES = {'requests_per_client.png': 'report-requests-per-client.png'}
 

@@ -1,15 +1,26 @@
 """Shared fixtures: a seeded emulator on a real socket, a fake clock both sides share, and check builders."""
 
 import logging
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
+import datadog_checks
 import pytest
 
-from genesys_cloud import GenesysCloudCheck
-from genesys_cloud.clock import FakeClock
-from genesys_cloud.collectors import COLLECTORS
-from genesys_cloud.emulator import Emulator, OrgOptions
-from tests.fake_datadog import FakeDatadog
+# The check is `datadog_checks.genesys_cloud` wherever it runs; here it is the source tree's genesys_cloud/,
+# found first on the namespace package's path, so tests never run a stale installed copy.
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in datadog_checks.__path__:
+    datadog_checks.__path__.insert(0, _ROOT)
+assert 'datadog_checks.genesys_cloud' not in sys.modules, 'the check was imported before tests/conftest.py'
+
+from datadog_checks.genesys_cloud import GenesysCloudCheck  # noqa: E402  (after the path set-up above)
+from datadog_checks.genesys_cloud.clock import FakeClock  # noqa: E402
+from datadog_checks.genesys_cloud.collectors import COLLECTORS  # noqa: E402
+
+from genesys_cloud_dd.emulator import Emulator, OrgOptions  # noqa: E402
+from tests.fake_datadog import FakeDatadog  # noqa: E402
 
 START = datetime(2026, 11, 18, 14, 0, tzinfo=timezone.utc)
 

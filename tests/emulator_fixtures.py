@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 import requests
+from datadog_checks.genesys_cloud.clock import FakeClock
 
-from genesys_cloud.clock import FakeClock
-from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
 START = datetime(2025, 6, 10, 12, 0, tzinfo=timezone.utc)
 

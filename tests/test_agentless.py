@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datadog_checks.genesys_cloud.clock import Clock
 
-from genesys_cloud.agentless import AgentlessRunner, MetricTransformer, Outbox, build_payloads
-from genesys_cloud.agentless.sender import DatadogSender
-from genesys_cloud.cli.runner import Submissions
-from genesys_cloud.clock import Clock
-from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.agentless import AgentlessRunner, MetricTransformer, Outbox, build_payloads
+from genesys_cloud_dd.agentless.sender import DatadogSender
+from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from tests.conftest import base_tags
 
 API_KEY = '0123456789abcdef0123456789abcdef'
@@ -116,7 +116,7 @@ def test_a_failed_submission_is_retried_within_the_cycle(make_runner, fake_datad
 def test_undelivered_data_goes_out_next_cycle_oldest_first(make_runner, fake_datadog, clock, caplog):
     runner = make_runner(retries=1)
     fake_datadog.fail_next(2, status=500)  # the first payload fails twice: Datadog is down, stop for this cycle
-    with caplog.at_level(logging.ERROR, logger='genesys_cloud.agentless'):
+    with caplog.at_level(logging.ERROR, logger='genesys_cloud_dd.agentless'):
         first = runner.cycle()
     assert not first.delivered_everything and first.delivered == 0
     assert 'keeping 5 metric points, 1 service checks for the next cycle' in caplog.text
@@ -132,7 +132,7 @@ def test_undelivered_data_goes_out_next_cycle_oldest_first(make_runner, fake_dat
 
 def test_rejected_payload_is_dropped_with_a_count(make_runner, fake_datadog, caplog):
     fake_datadog.fail_next(1, status=400)
-    with caplog.at_level(logging.WARNING, logger='genesys_cloud.agentless'):
+    with caplog.at_level(logging.WARNING, logger='genesys_cloud_dd.agentless'):
         report = make_runner().cycle()
     assert report.delivered_everything and report.delivered == 1  # the service checks still went
     assert 'dropped 1 unsent payload (5 metric points): Datadog refused it (HTTP 400' in caplog.text
@@ -141,7 +141,7 @@ def test_rejected_payload_is_dropped_with_a_count(make_runner, fake_datadog, cap
 def test_the_buffer_is_bounded_and_drops_are_logged(make_runner, fake_datadog, clock, caplog):
     runner = make_runner(retries=0, max_buffer_items=14)
     fake_datadog.fail_next(100, status=502)
-    with caplog.at_level(logging.WARNING, logger='genesys_cloud.agentless'):
+    with caplog.at_level(logging.WARNING, logger='genesys_cloud_dd.agentless'):
         for _ in range(3):
             runner.cycle()  # 5 points + 1 service check, then 4 + 1 (the token is reused)
             clock.advance(60)
@@ -160,7 +160,7 @@ def test_outbox_expires_what_datadog_would_refuse(caplog):
     outbox.add([{'kind': 'series', 'created': 0, 'items': [{'points': [[0, 1]]}]},
                 {'kind': 'service_check', 'created': 3200, 'items': [{}]},
                 {'kind': 'event', 'created': 0, 'items': [{}]}])
-    with caplog.at_level(logging.WARNING, logger='genesys_cloud.agentless'):
+    with caplog.at_level(logging.WARNING, logger='genesys_cloud_dd.agentless'):
         outbox.expire(now=3700)
     assert [p['kind'] for p in outbox.payloads] == ['service_check', 'event']
     assert 'dropped 1 unsent payload (1 metric points): older than Datadog accepts' in caplog.text
@@ -208,7 +208,7 @@ def test_cli_once_survives_a_failed_run_via_state_dir(real_emulator, fake_datado
 
     def agentless():
         return subprocess.run(
-            [sys.executable, '-m', 'genesys_cloud.cli', 'agentless', '-c', str(conf), '--once', '--retries', '0',
+            [sys.executable, '-m', 'genesys_cloud_dd.cli', 'agentless', '-c', str(conf), '--once', '--retries', '0',
              '--dd-url', fake_datadog.url, '--state-dir', str(tmp_path / 'state'), '-l', 'debug'],
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
@@ -230,6 +230,6 @@ def test_cli_refuses_to_start_without_an_api_key(tmp_path):
     conf = tmp_path / 'conf.yaml'
     conf.write_text(yaml.safe_dump({'instances': [{'client_id': 'a', 'client_secret': 'b'}]}))
     env = {k: v for k, v in os.environ.items() if k != 'DD_API_KEY'}
-    proc = subprocess.run([sys.executable, '-m', 'genesys_cloud.cli', 'agentless', '-c', str(conf), '--once'],
+    proc = subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', 'agentless', '-c', str(conf), '--once'],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and 'DD_API_KEY is not set' in proc.stderr

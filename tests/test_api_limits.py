@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES, STATUSES, status_tag_value
 
-from genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES, STATUSES, status_tag_value
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.limits import org_limits
-from genesys_cloud.emulator.data.operational_events import operational_events
-from genesys_cloud.emulator.data.ratelimits import ratelimit_history
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator.data.operational_events import operational_events
+from genesys_cloud_dd.emulator.data.ratelimits import ratelimit_history
 from tests.conftest import base_tags, only
 
 MINE = ('api_usage', 'rate_limits', 'org_limits', 'operational_events')

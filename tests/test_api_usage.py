@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.usage import aggregate
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.usage import aggregate
 from tests.conftest import base_tags, only
 
 NEW_SUBMIT = 'POST /api/v2/usage/aggregates/query/jobs'

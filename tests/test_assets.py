@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from genesys_cloud.assets_tools import deploy as d
-from genesys_cloud.assets_tools import validate as v
-from genesys_cloud.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud.cli.runner import build_check, run_once
-from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.assets_tools import deploy as d
+from genesys_cloud_dd.assets_tools import validate as v
+from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
+from genesys_cloud_dd.cli.runner import build_check, run_once
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
 ROOT = v.project_root()
 
@@ -55,7 +55,7 @@ def test_every_tag_the_assets_use_is_emitted_by_a_real_run(catalog):
 
 
 def _metric_queries(data, kind):
-    from genesys_cloud.assets_tools import query as q
+    from genesys_cloud_dd.assets_tools import query as q
 
     if kind == 'monitors':
         parsed = q.parse_monitor_query(data['definition']['query'])
@@ -127,7 +127,7 @@ def test_monitors_fire_on_the_emulator_run_where_the_data_says(emulator_run):
 
 
 def test_demo_prints_which_monitors_would_fire(capsys):
-    from genesys_cloud.cli.main import main
+    from genesys_cloud_dd.cli.main import main
 
     assert main(['demo', '--users', '60', '--queues', '5']) == 0
     out = capsys.readouterr().out
@@ -140,7 +140,7 @@ def test_demo_prints_which_monitors_would_fire(capsys):
 
 
 def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):
-    from genesys_cloud.cli.main import main
+    from genesys_cloud_dd.cli.main import main
 
     monkeypatch.delenv('DD_API_KEY', raising=False)
     assert main(['assets', 'deploy', '--dry-run']) == 0  # validates against emulator runs first

@@ -5,8 +5,8 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from genesys_cloud.assets_tools import deploy as d
-from genesys_cloud.cli.main import main
+from genesys_cloud_dd.assets_tools import deploy as d
+from genesys_cloud_dd.cli.main import main
 
 from .assets_helpers import MONITORS, edit_json, make_project
 from .fake_datadog import FakeDatadog

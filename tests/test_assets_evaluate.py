@@ -1,7 +1,14 @@
 """Local evaluation of the recommended monitors on one check run's submissions (crafted here)."""
 
-from genesys_cloud.assets_tools.evaluate import ALERT, NO_DATA, OK, WARN, evaluate_monitors, render_monitor_evaluation
-from genesys_cloud.cli.runner import Submissions
+from genesys_cloud_dd.assets_tools.evaluate import (
+    ALERT,
+    NO_DATA,
+    OK,
+    WARN,
+    evaluate_monitors,
+    render_monitor_evaluation,
+)
+from genesys_cloud_dd.cli.runner import Submissions
 
 from .assets_helpers import MONITOR_FAILED, MONITOR_FORECAST, MONITOR_LOGS, MONITOR_WAIT
 

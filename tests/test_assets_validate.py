@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from genesys_cloud.assets_tools import query as q
-from genesys_cloud.assets_tools.validate import validate
+from genesys_cloud_dd.assets_tools import query as q
+from genesys_cloud_dd.assets_tools.validate import validate
 
 from .assets_helpers import edit_json, make_project
 
@@ -188,7 +188,7 @@ def test_duplicate_titles_are_rejected(project):
 
 
 def test_cli_exit_codes(project, capsys):
-    from genesys_cloud.cli.main import main
+    from genesys_cloud_dd.cli.main import main
 
     assert main(['assets', 'validate', '--offline', '--root', project]) == 0
     assert 'valid' in capsys.readouterr().out

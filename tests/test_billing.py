@@ -4,10 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.genesys_cloud.collectors.licensing_support import billing_period, linear_projection
 
-from genesys_cloud.collectors.licensing_support import billing_period, linear_projection
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.licensing import CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE, licensing
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.licensing import CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE, licensing
 from tests.conftest import base_tags, only
 from tests.test_licensing import run
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datadog_checks.genesys_cloud.clock import Clock
+from datadog_checks.genesys_cloud.collectors import COLLECTORS
 
-from genesys_cloud.clock import Clock
-from genesys_cloud.collectors import COLLECTORS
-from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from tests.conftest import base_tags
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def write_conf(tmp_path, emulator):
 
 
 def cli(*args):
-    return subprocess.run([sys.executable, '-m', 'genesys_cloud.cli', *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,8 +1,7 @@
 """The API client against the emulator over real HTTP: tokens, 401/403/404, 429 + Retry-After, retries, paging."""
 
 import pytest
-
-from genesys_cloud.client import (
+from datadog_checks.genesys_cloud.client import (
     DONE,
     RUNNING,
     ApiUnreachable,
@@ -17,8 +16,9 @@ from genesys_cloud.client import (
     ServerError,
     endpoint_template,
 )
-from genesys_cloud.emulator.data.limits import org_limits
-from genesys_cloud.state import StateStore
+from datadog_checks.genesys_cloud.state import StateStore
+
+from genesys_cloud_dd.emulator.data.limits import org_limits
 
 
 @pytest.fixture

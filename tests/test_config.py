@@ -1,10 +1,9 @@
 """Bad configuration gets a ConfigurationError that names the option; every region resolves."""
 
 import pytest
-
-from genesys_cloud import GenesysCloudCheck
-from genesys_cloud.regions import REGION_DOMAINS, resolve_domain
-from genesys_cloud.settings import Settings
+from datadog_checks.genesys_cloud import GenesysCloudCheck
+from datadog_checks.genesys_cloud.regions import REGION_DOMAINS, resolve_domain
+from datadog_checks.genesys_cloud.settings import Settings
 
 VALID = {'client_id': 'id', 'client_secret': 'shh-not-printed'}
 

@@ -4,11 +4,11 @@ from collections import Counter
 
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.genesys_cloud.collectors.longest_wait import waited_seconds
+from datadog_checks.genesys_cloud.tagging import tag
 
-from genesys_cloud.collectors.longest_wait import waited_seconds
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.contact_center import ROUTING_STATUSES, SYSTEM_PRESENCES, contact_center
-from genesys_cloud.tagging import tag
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.contact_center import ROUTING_STATUSES, SYSTEM_PRESENCES, contact_center
 from tests.conftest import base_tags, only
 
 MINE = ('queues', 'longest_wait', 'agents', 'data_actions')
@@ -117,7 +117,7 @@ def test_batches_and_a_rejected_batch_size(make_check, dd_run_check, aggregator,
     emulator.reset_counters()
     # The emulator enforces 100 predicates (UNVERIFIED on the platform): the failure is isolated and reported.
     check = make_check(check_id='genesys_cloud:other', **only('queues', queues={'batch_size': 500}))
-    from genesys_cloud.emulator.routes import analytics_queues
+    from genesys_cloud_dd.emulator.routes import analytics_queues
 
     limit = analytics_queues.MAX_PREDICATES
     analytics_queues.MAX_PREDICATES = 5

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.contact_center import contact_center
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.contact_center import contact_center
 from tests.conftest import only
 from tests.test_contact_center import (
     ACTIONS,

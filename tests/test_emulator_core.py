@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from datadog_checks.genesys_cloud.clock import FakeClock
 
-from genesys_cloud.clock import FakeClock
-from genesys_cloud.emulator import Emulator, OrgOptions, SyntheticOrg
-from genesys_cloud.emulator.data.ratelimits import ratelimit_history
-from genesys_cloud.emulator.jobs import LEGACY_USAGE_STATES
-from genesys_cloud.emulator.paging import before_after_page, cursors_page, next_uri_page, short_listing
-from genesys_cloud.emulator.routing import Response, Router
-from genesys_cloud.emulator.validation import check_enum_list, parse_interval, require
+from genesys_cloud_dd.emulator import Emulator, OrgOptions, SyntheticOrg
+from genesys_cloud_dd.emulator.data.ratelimits import ratelimit_history
+from genesys_cloud_dd.emulator.jobs import LEGACY_USAGE_STATES
+from genesys_cloud_dd.emulator.paging import before_after_page, cursors_page, next_uri_page, short_listing
+from genesys_cloud_dd.emulator.routing import Response, Router
+from genesys_cloud_dd.emulator.validation import check_enum_list, parse_interval, require
 from tests.emulator_fixtures import START, EmulatorApi, api, clock, emu  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -563,7 +563,7 @@ def test_org_mutations_show_in_the_api(emu, api):  # noqa: F811
 def test_cli_prints_listening_line():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get('PYTHONPATH')])))
     process = subprocess.Popen(
-        [sys.executable, '-m', 'genesys_cloud.emulator', '--port', '0', '--users', '5', '--client-id', 'cli-client',
+        [sys.executable, '-m', 'genesys_cloud_dd.emulator', '--port', '0', '--users', '5', '--client-id', 'cli-client',
          '--client-secret', 'cli-secret', '--fake-clock', '2025-06-01T00:00:00Z'],
         cwd=str(REPO_ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

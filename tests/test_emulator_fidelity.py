@@ -6,9 +6,9 @@ callable(api) returning them); routes without path parameters default to one bar
 
 import pytest
 
-from genesys_cloud.emulator import Emulator, OrgOptions
-from genesys_cloud.emulator.routes import core
-from genesys_cloud.emulator.routing import Router, Sample, load_routes
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator.routes import core
+from genesys_cloud_dd.emulator.routing import Router, Sample, load_routes
 from tests.emulator_fixtures import EmulatorApi, api, clock, emu  # noqa: F401
 from tests.fidelity import ShapeError, assert_sdk_shape
 

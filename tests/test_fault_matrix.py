@@ -10,9 +10,9 @@ other collectors still work, exactly one log line names the collector's endpoint
 from dataclasses import dataclass
 
 import pytest
+from datadog_checks.genesys_cloud.collectors import COLLECTORS
 
-from genesys_cloud.collectors import COLLECTORS
-from genesys_cloud.emulator import OrgOptions
+from genesys_cloud_dd.emulator import OrgOptions
 
 from .fault_report import record
 

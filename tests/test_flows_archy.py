@@ -6,8 +6,8 @@ import re
 import pytest
 import yaml
 
-from genesys_cloud.flows import archy, schema, templates
-from genesys_cloud.flows.velocity import render_json
+from genesys_cloud_dd.flows import archy, schema, templates
+from genesys_cloud_dd.flows.velocity import render_json
 
 SNIPPETS = archy.render_snippets()
 CONTRACT = templates.export_documents()[templates.LOG_ACTION]['contract']['input']['inputSchema']

@@ -4,12 +4,12 @@ test really renders the action and reaches the local fake Datadog intake."""
 import json
 
 import pytest
+from datadog_checks.genesys_cloud.client import GenesysClient
 
-from genesys_cloud.cli.main import main
-from genesys_cloud.client import GenesysClient
-from genesys_cloud.emulator.data.integrations import integrations_state
-from genesys_cloud.flows import schema, templates
-from genesys_cloud.flows.deploy import FlowDeployer, fingerprint
+from genesys_cloud_dd.cli.main import main
+from genesys_cloud_dd.emulator.data.integrations import integrations_state
+from genesys_cloud_dd.flows import schema, templates
+from genesys_cloud_dd.flows.deploy import FlowDeployer, fingerprint
 from tests.emulator_fixtures import clock, emu  # noqa: F401
 
 API_KEY = 'ddkey-0123456789abcdef0123456789'

@@ -2,9 +2,9 @@
 
 import pytest
 
-from genesys_cloud.cli.main import main
-from genesys_cloud.flows import schema
-from genesys_cloud.flows.sendtest import sample_payloads, send_test, to_models
+from genesys_cloud_dd.cli.main import main
+from genesys_cloud_dd.flows import schema
+from genesys_cloud_dd.flows.sendtest import sample_payloads, send_test, to_models
 
 API_KEY = 'sendtest-0123456789abcdef01234567'
 

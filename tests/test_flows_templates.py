@@ -9,9 +9,9 @@ from datadog_api_client.model_utils import OpenApiModel, validate_and_convert_ty
 from datadog_api_client.v1.model.event_create_request import EventCreateRequest
 from datadog_api_client.v2.model.http_log_item import HTTPLogItem
 
-from genesys_cloud.flows import render, schema, templates
-from genesys_cloud.flows.templates import EVENT_ACTION, LOG_ACTION, SiteMode
-from genesys_cloud.flows.velocity import JavaString, escape_json, render_json, render_request
+from genesys_cloud_dd.flows import render, schema, templates
+from genesys_cloud_dd.flows.templates import EVENT_ACTION, LOG_ACTION, SiteMode
+from genesys_cloud_dd.flows.velocity import JavaString, escape_json, render_json, render_request
 from tests.fidelity import assert_sdk_shape
 
 API_KEY = 'dd0123456789abcdef0123456789abcd'
@@ -74,7 +74,7 @@ def test_escape_json_follows_commons_escape_json(raw, escaped):
 
 def test_escape_json_of_null_is_null_and_velocity_prints_the_reference():
     assert escape_json(None) is None
-    from genesys_cloud.flows.velocity import render
+    from genesys_cloud_dd.flows.velocity import render
 
     assert render('$esc.jsonString($input.missing)', {}) == '$esc.jsonString($input.missing)'
 

@@ -1,6 +1,6 @@
 """Hostile names from the API (very long, control characters, commas, colons, unicode) give valid, bounded tags."""
 
-from genesys_cloud import tagging
+from datadog_checks.genesys_cloud import tagging
 
 HOSTILE = 'Sales, EMEA: "VIP"\n\t\x00' + 'é🙂' * 150 + ':tier:1'
 

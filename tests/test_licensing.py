@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.licensing import licensing
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.licensing import licensing
 from tests.conftest import base_tags, only
 from tests.emulator_fixtures import EmulatorApi
 from tests.fidelity import assert_sdk_shape

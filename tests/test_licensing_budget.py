@@ -9,8 +9,8 @@ minute) + 2 (contract and billing period, hourly) requests, plus the licence def
 
 import pytest
 
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.licensing import licensing
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.licensing import licensing
 from tests.conftest import only
 from tests.test_licensing import run
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from datadog_checks.genesys_cloud.client import GenesysClient
+from datadog_checks.genesys_cloud.clock import Clock
 
-from genesys_cloud.client import GenesysClient
-from genesys_cloud.clock import Clock
-from genesys_cloud.emulator import Emulator, OrgOptions
-from genesys_cloud.emulator.data.licensing import licensing
-from genesys_cloud.emulator.data.limits import org_limits
-from genesys_cloud.emulator.data.ratelimits import ratelimit_history
-from genesys_cloud.emulator.data.usage import aggregate
-from genesys_cloud.reports import licenses, limits
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator.data.licensing import licensing
+from genesys_cloud_dd.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator.data.ratelimits import ratelimit_history
+from genesys_cloud_dd.emulator.data.usage import aggregate
+from genesys_cloud_dd.reports import licenses, limits
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 90
@@ -55,7 +55,8 @@ def read_csv(path):
 @pytest.fixture(scope='module')
 def shared():
     """One emulator and one 90-day pack for the read-only limits tests (pulling and drawing take seconds)."""
-    from genesys_cloud.clock import FakeClock
+    from datadog_checks.genesys_cloud.clock import FakeClock
+
     from tests.conftest import START
 
     clock = FakeClock(START)
@@ -218,7 +219,7 @@ def test_cli_writes_the_pack(real_emulator, tmp_path):
         'api_url': real_emulator.url, 'login_url': real_emulator.url, 'max_requests_per_minute': 1000}]}))
 
     def report(*args):
-        return subprocess.run([sys.executable, '-m', 'genesys_cloud.cli', 'report', *args, '-c', str(conf)],
+        return subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', 'report', *args, '-c', str(conf)],
                               cwd=ROOT, capture_output=True, text=True, timeout=120)
 
     proc = report('limits', '--days', '14', '-o', str(tmp_path / 'out'))

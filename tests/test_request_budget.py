@@ -2,13 +2,13 @@
 emulator's request counter, one cold-start collection at a time, for orgs of several sizes."""
 
 import pytest
+from datadog_checks.genesys_cloud.collectors import COLLECTORS
+from datadog_checks.genesys_cloud.collectors.base import OrgSize
+from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES
 
-from genesys_cloud.collectors import COLLECTORS
-from genesys_cloud.collectors.base import OrgSize
-from genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES
-from genesys_cloud.emulator import OrgOptions
-from genesys_cloud.emulator.data.contact_center import contact_center
-from genesys_cloud.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator import OrgOptions
+from genesys_cloud_dd.emulator.data.contact_center import contact_center
+from genesys_cloud_dd.emulator.data.limits import org_limits
 
 SIZES = [OrgOptions(seed=5, users=0, queues=0, oauth_clients=1), OrgOptions(seed=5, users=1200, queues=230,
                                                                             oauth_clients=30)]

@@ -12,10 +12,10 @@ same clock), restarting the check (a new instance) at a chosen minute. Compared 
 from collections import Counter
 
 import pytest
+from datadog_checks.genesys_cloud import GenesysCloudCheck
+from datadog_checks.genesys_cloud.clock import FakeClock
 
-from genesys_cloud import GenesysCloudCheck
-from genesys_cloud.clock import FakeClock
-from genesys_cloud.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
 from .conftest import SECRET_CANARY, START
 

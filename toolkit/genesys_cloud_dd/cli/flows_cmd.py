@@ -11,13 +11,18 @@ def add_parser(subparsers):
                                                'post their failures straight to Datadog (docs/flows.md).')
     commands = parser.add_subparsers(dest='flows_command', metavar='SUBCOMMAND')
 
-    render = commands.add_parser('render', help='regenerate architect_snippets/ from the event schema')
-    render.add_argument('--check', action='store_true', help='exit 1 when the committed files differ')
-    render.add_argument('--root', help='project directory (default: the source tree of this package)')
+    render = commands.add_parser('render', help='write architect_snippets/ from the event schema',
+                                 description='Write the Data Action exports and Archy snippets under --out '
+                                             '(default: the current directory), or check a copy of them.')
+    render.add_argument('--out', help='directory to write architect_snippets/ into (default: the current '
+                                      'directory; a project directory with docs/flows.md gets its schema table too)')
+    render.add_argument('--check', action='store_true',
+                        help='exit 1 when the snippets under --root differ from the schema')
+    render.add_argument('--root', help='with --check: the project directory to compare (default: the snippets '
+                                       'this toolkit carries)')
     render.add_argument('--literal-site', metavar='SITE',
                         help='write a variant with the Datadog host written literally (no ddSite credential '
                              'field) into --out')
-    render.add_argument('--out', help='output directory for --literal-site')
     render.set_defaults(func=run_render)
 
     deploy = commands.add_parser('deploy', help='create/update the integration, credential and Data Actions')
@@ -91,26 +96,29 @@ def run_render(args) -> int:
         for path in render.write(site_mode=SiteMode.literal(args.literal_site), out_dir=args.out):
             print(f'wrote {path}')
         return 0
-    root = args.root or render.project_root()
     if args.check:
+        root = args.root or render.project_root()
         drift = render.check(root)
         if drift:
-            print('Generated flow kit files differ from the schema (run `genesys-cloud-dd flows render`):')
+            print(f'Generated flow kit files under {root} differ from the schema (run `genesys-cloud-dd flows '
+                  'render`):')
             for path in drift:
                 print(f'  {path}')
             return 1
-        print('architect_snippets/ matches the schema')
+        print(f'{os.path.join(root, render.SNIPPETS_DIR)} matches the schema')
         return 0
-    written = render.write(root)
+    out = os.path.abspath(args.out or args.root or os.getcwd())
+    written = render.write(out)
     for path in written:
-        print(f'wrote {path}')
+        print(f'wrote {os.path.join(out, path)}')
     if not written:
-        print('architect_snippets/ already up to date')
+        print(f'{os.path.join(out, render.SNIPPETS_DIR)} already up to date')
     return 0
 
 
 def run_deploy(args) -> int:
-    from ..client import GenesysApiError, GenesysClient
+    from datadog_checks.genesys_cloud.client import GenesysApiError, GenesysClient
+
     from ..flows.deploy import FlowDeployer, mask
     from ..flows.templates import SiteMode
 
@@ -125,7 +133,7 @@ def run_deploy(args) -> int:
         return 2
     api_url, login_url = args.api_url, args.login_url
     if not api_url or not login_url:
-        from .. import regions
+        from datadog_checks.genesys_cloud import regions
 
         try:
             domain = regions.resolve_domain(args.region)

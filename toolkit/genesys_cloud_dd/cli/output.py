@@ -2,7 +2,7 @@
 
 import json
 
-from .. import tagging
+from datadog_checks.genesys_cloud import tagging
 
 
 def _value(value):

@@ -233,7 +233,7 @@ def input_schema(title):
     return {
         '$schema': 'http://json-schema.org/draft-04/schema#',
         'title': title,
-        'description': 'A flow event for Datadog (schema: genesys_cloud/flows/schema.py).',
+        'description': 'A flow event for Datadog (schema: genesys_cloud_dd/flows/schema.py).',
         'type': 'object',
         'required': list(schema.REQUIRED),
         'properties': properties,

@@ -14,7 +14,7 @@ from collections import Counter
 MAX_AGE = {'series': 3600, 'service_check': 600, 'event': 18 * 3600}
 KIND_LABELS = {'series': 'metric points', 'event': 'events', 'service_check': 'service checks'}
 
-log = logging.getLogger('genesys_cloud.agentless')
+log = logging.getLogger('genesys_cloud_dd.agentless')
 
 
 def describe(counts):

@@ -13,8 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from ..client import ApiUnreachable, AuthenticationError, GenesysApiError
-from ..collectors.licensing_support import linear_projection
+from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
+from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
+
 from . import charts
 from .document import Document
 from .progress import Progress

@@ -15,7 +15,8 @@ from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from ..clock import Clock
+from datadog_checks.genesys_cloud.clock import Clock
+
 from . import control
 from .errors import ApiError, error_body, new_correlation_id
 from .faults import Faults

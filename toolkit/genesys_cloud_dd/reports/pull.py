@@ -7,12 +7,12 @@ turn into a note rather than a failure (an evidence pack without rate-limit aggr
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from ..client import GenesysApiError, PermissionDenied  # noqa: F401  (re-exported for the reports)
-from ..collectors.api_usage import NEW_DONE, NEW_FAILED, NEW_METRICS, PAGE_SIZE
-from ..collectors.api_usage import NEW_JOBS as USAGE_JOBS
-from ..collectors.oauth_clients import PATH as OAUTH_CLIENTS
-from ..collectors.rate_limits import METRIC as RATELIMIT_METRIC
-from ..collectors.rate_limits import PATH as RATELIMITS
+from datadog_checks.genesys_cloud.client import GenesysApiError, PermissionDenied  # noqa: F401  (re-exported for the reports)
+from datadog_checks.genesys_cloud.collectors.api_usage import NEW_DONE, NEW_FAILED, NEW_METRICS, PAGE_SIZE
+from datadog_checks.genesys_cloud.collectors.api_usage import NEW_JOBS as USAGE_JOBS
+from datadog_checks.genesys_cloud.collectors.oauth_clients import PATH as OAUTH_CLIENTS
+from datadog_checks.genesys_cloud.collectors.rate_limits import METRIC as RATELIMIT_METRIC
+from datadog_checks.genesys_cloud.collectors.rate_limits import PATH as RATELIMITS
 
 LIMITS = '/api/v2/organizations/limits'
 CHUNK_DAYS = 30  # usage jobs take at most 90 days; smaller chunks make the progress bar honest

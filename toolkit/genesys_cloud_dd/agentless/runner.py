@@ -17,16 +17,17 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from ..check import GenesysCloudCheck
+from datadog_checks.genesys_cloud.check import GenesysCloudCheck
+from datadog_checks.genesys_cloud.clock import Clock
+from datadog_checks.genesys_cloud.state import StateStore
+
 from ..cli.preflight import initialize
 from ..cli.runner import run_once
-from ..clock import Clock
-from ..state import StateStore
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
 from .sender import SendFailed
 
-log = logging.getLogger('genesys_cloud.agentless')
+log = logging.getLogger('genesys_cloud_dd.agentless')
 
 
 def memory_store():

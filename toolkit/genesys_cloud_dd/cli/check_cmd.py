@@ -80,7 +80,7 @@ def _config_error(args, index, message):
 
 def _summary(check, result, warnings, elapsed):
     """The `Running Checks` block `datadog-agent check` ends with."""
-    from ..__about__ import __version__
+    from datadog_checks.genesys_cloud.__about__ import __version__
 
     if result.error or result.critical:
         state = 'ERROR'

@@ -8,7 +8,8 @@ import signal
 import sys
 import threading
 
-from ..clock import FakeClock
+from datadog_checks.genesys_cloud.clock import FakeClock
+
 from .org import OrgOptions
 from .server import Emulator
 from .validation import parse_instant

@@ -19,7 +19,6 @@ How a query is evaluated on a single run (an approximation of what Datadog does 
 """
 
 import json
-import os
 from dataclasses import dataclass
 
 from . import query as q
@@ -41,12 +40,8 @@ class Evaluation:
 
 
 def default_monitor_paths():
-    """assets/monitors/*.json of the source tree, else of the current directory (an installed package)."""
-    for root in (project_root(), os.getcwd()):
-        paths = asset_files(root)['monitors']
-        if paths:
-            return paths
-    return []
+    """The recommended monitors the toolkit carries (assets/monitors/*.json)."""
+    return asset_files(project_root())['monitors']
 
 
 def load_monitors(paths=None):

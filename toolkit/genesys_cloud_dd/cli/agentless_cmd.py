@@ -16,7 +16,7 @@ import threading
 
 from .preflight import UsageError, prepare_run
 
-log = logging.getLogger('genesys_cloud.agentless')
+log = logging.getLogger('genesys_cloud_dd.agentless')
 
 
 def add_parser(subparsers):

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 
 import yaml
+from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
-from ..check import GenesysCloudCheck
 from .preflight import UsageError
 
 METRIC_TYPES = {0: 'gauge', 1: 'rate', 2: 'count', 3: 'monotonic_count', 4: 'counter', 5: 'histogram', 6: 'historate'}

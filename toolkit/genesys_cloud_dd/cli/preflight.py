@@ -8,7 +8,7 @@ class UsageError(Exception):
 
 
 def collector_names():
-    from ..collectors import COLLECTORS
+    from datadog_checks.genesys_cloud.collectors import COLLECTORS
 
     return [cls.name for cls in COLLECTORS]
 

@@ -45,7 +45,7 @@ def run(args) -> int:
     except UsageError as e:  # ConfigFileError included
         print(f'Error: {e}', file=sys.stderr)
         return 2
-    from ..client import GenesysApiError
+    from datadog_checks.genesys_cloud.client import GenesysApiError
 
     try:
         return _write(args, client)
@@ -55,7 +55,7 @@ def run(args) -> int:
 
 
 def _write(args, client):
-    from ..clock import Clock
+    from datadog_checks.genesys_cloud.clock import Clock
 
     clock = Clock()
     me = client.get('/api/v2/tokens/me') or {}
@@ -86,8 +86,8 @@ def _write(args, client):
 
 
 def _client(args):
-    from ..client import GenesysClient
-    from ..settings import Settings
+    from datadog_checks.genesys_cloud.client import GenesysClient
+    from datadog_checks.genesys_cloud.settings import Settings
 
     if args.config:
         _, instances = load_config(args.config)

@@ -11,7 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from ..client import ApiUnreachable, AuthenticationError, GenesysApiError
+from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
+
 from . import charts, pull
 from .document import Document
 from .progress import Progress

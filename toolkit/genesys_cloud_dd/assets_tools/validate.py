@@ -10,7 +10,7 @@ For every file:
   `ddev validate metadata` checks; tests/test_assets*.py cross-checks it against a real emulator run, and
   `assets validate --emulator` validates against what one check run on the emulator actually emits;
 - template variables used are defined and their tag is carried by the metrics they filter;
-- log and event queries use only what the flow kit posts (genesys_cloud/flows/schema.py: source, service,
+- log and event queries use only what the flow kit posts (genesys_cloud_dd/flows/schema.py: source, service,
   tags, `@genesys.*` attributes, `@evt.name` event types);
 - monitors: the query is valid monitor syntax, its kind matches the monitor type, `options.thresholds.critical`
   equals the query threshold, the warning threshold sits on the safe side, forecast monitors have threshold
@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ..resources import project_root
 from . import query as q
 
 BASE_TAG_KEYS = ('org_id', 'org_name', 'region')  # added by the check to every submission (check.py, org.py)
@@ -89,9 +90,6 @@ class Report:
 # -- inputs --------------------------------------------------------------------------------------------------
 
 
-def project_root():
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.dirname(os.path.dirname(here))
 
 
 def load_catalog(metadata_path):
@@ -141,7 +139,8 @@ CATALOG_STEP_MINUTES = 6
 
 def emulator_catalog(metadata_catalog):
     """Run the check a few times against the local emulator and catalogue the tags each metric really carries."""
-    from ..clock import FakeClock
+    from datadog_checks.genesys_cloud.clock import FakeClock
+
     from ..emulator import Emulator, OrgOptions
 
     clock = FakeClock()
@@ -179,7 +178,7 @@ def _catalog_runs(emulator, clock):
 
 
 def flow_vocabulary():
-    """What the flow kit's logs and events carry (genesys_cloud/flows/schema.py), for log/event queries."""
+    """What the flow kit's logs and events carry (genesys_cloud_dd/flows/schema.py), for log/event queries."""
     try:
         from ..flows import schema
     except ImportError:  # pragma: no cover - the flow kit ships with the package

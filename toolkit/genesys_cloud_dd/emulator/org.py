@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Optional
 
-from ..clock import Clock
+from datadog_checks.genesys_cloud.clock import Clock
+
 from .names import CHECK_CLIENT_NAME, DIVISION_NAMES, FIRST_NAMES, LAST_NAMES, OAUTH_CLIENT_NAMES, QUEUE_NAMES
 
 
