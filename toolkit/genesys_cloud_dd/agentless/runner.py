@@ -17,12 +17,11 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 from datadog_checks.genesys_cloud.clock import Clock
 from datadog_checks.genesys_cloud.state import StateStore
 
 from ..cli.preflight import initialize
-from ..cli.runner import run_once
+from ..cli.runner import RecordedCheck, run_once
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
 from .sender import SendFailed
@@ -51,6 +50,7 @@ class CycleReport:
     errors: list = field(default_factory=list)
     delivered: int = 0  # payloads Datadog accepted during this cycle's flush (older ones included)
     pending_items: int = 0  # still in the outbox afterwards
+    dropped_items: int = 0  # given up during this cycle (buffer full, too old, refused): lost, already logged
 
     @property
     def delivered_everything(self):
@@ -76,6 +76,7 @@ class AgentlessRunner:
         self.transformer = MetricTransformer(self.root.get('derivatives', {}))
         self.checks = []
         self.cycles = 0
+        self._dropped_at_start = sum(self.outbox.dropped.values())
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -84,7 +85,7 @@ class AgentlessRunner:
         for index, instance in enumerate(self.instances, 1):
             namespace = instance_namespace(instance)
             store = StateStore.in_directory(self.state_dir, namespace) if self.state_dir else memory_store()
-            check = GenesysCloudCheck('genesys_cloud', self.init_config, [instance], clock=self.clock, state=store)
+            check = RecordedCheck('genesys_cloud', self.init_config, [instance], clock=self.clock, state=store)
             check.check_id = f'genesys_cloud:{namespace.split(".", 1)[1]}'
             initialize(check, f'instance #{index}')
             self.checks.append(check)
@@ -92,9 +93,15 @@ class AgentlessRunner:
 
     # -- one cycle -------------------------------------------------------------------------------
 
+    @property
+    def lost_items(self):
+        """Items this process gave up on since it started (the outbox keeps its own all-time count)."""
+        return sum(self.outbox.dropped.values()) - self._dropped_at_start
+
     def cycle(self) -> CycleReport:
         self.cycles += 1
         report = CycleReport()
+        dropped_before = sum(self.outbox.dropped.values())
         payloads = []
         for check in self.checks:
             result = run_once(check, only=self.only)
@@ -107,6 +114,7 @@ class AgentlessRunner:
             report.critical = report.critical or result.critical
             if result.error:
                 report.errors.append(check.sanitize(result.error))
+                log.error('check run failed: %s', check.sanitize(result.error))
             for warning in check.get_warnings():
                 log.warning('%s', check.sanitize(warning))
         self.root.set('derivatives', self.transformer.previous)
@@ -114,6 +122,7 @@ class AgentlessRunner:
         report.delivered = self.flush()
         self.outbox.enforce_bound()
         report.pending_items = self.outbox.items
+        report.dropped_items = sum(self.outbox.dropped.values()) - dropped_before
         log.info('cycle %d: collected %d metric points, %d events, %d service checks; delivered %d payload%s; '
                  'unsent: %s', self.cycles, report.metrics, report.events, report.service_checks, report.delivered,
                  '' if report.delivered == 1 else 's', describe(self.outbox.counts()))

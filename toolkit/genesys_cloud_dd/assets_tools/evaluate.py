@@ -21,6 +21,7 @@ How a query is evaluated on a single run (an approximation of what Datadog does 
 import json
 from dataclasses import dataclass
 
+from ..numbers import readable
 from . import query as q
 from .validate import asset_files, project_root
 
@@ -66,9 +67,9 @@ def evaluate_monitors(submissions, monitors=None):
         except q.QueryError as e:
             results.append(Evaluation(name, title, NO_DATA, note=f'invalid query: {e}'))
             continue
-        shown = f'{parsed.op} {_fmt(parsed.threshold)}'
+        shown = f'{parsed.op} {readable(parsed.threshold)}'
         if 'warning' in thresholds and thresholds['warning'] is not None:
-            shown += f' (warn {_fmt(thresholds["warning"])})'
+            shown += f' (warn {readable(thresholds["warning"])})'
         if parsed.kind == 'logs':
             results.append(Evaluation(name, title, NO_DATA, threshold=shown,
                                       note='log monitor: evaluated in Datadog on the logs the flows post'))
@@ -90,8 +91,9 @@ def evaluate_monitors(submissions, monitors=None):
     return results
 
 
-def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3) -> str:
-    """The demo's table: per monitor, the firing groups first, OK groups summarized past `max_ok_rows`."""
+def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3, firing_only=False) -> str:
+    """The demo's table: per monitor, the firing groups first, OK groups summarized past `max_ok_rows`;
+    `firing_only` keeps just the ALERT and WARN groups (and the closing count)."""
     results = evaluate_monitors(submissions, monitors)
     if not results:
         return 'Recommended monitors: none found (assets/monitors/*.json).'
@@ -102,12 +104,14 @@ def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3) -> str:
         by_monitor.setdefault(r.title, []).append(r)
     for title, group in sorted(by_monitor.items(), key=lambda item: min(_ORDER[r.status] for r in item[1])):
         group.sort(key=lambda r: (_ORDER[r.status], r.group))
-        oks = [r for r in group if r.status == OK]
-        shown = [r for r in group if r.status != OK] + oks[:max_ok_rows]
+        oks = [] if firing_only else [r for r in group if r.status == OK]
+        shown = [r for r in group if r.status != OK and not (firing_only and r.status == NO_DATA)] + oks[:max_ok_rows]
         for r in shown:
-            rows.append((r.status, title, r.group, '' if r.value is None else _fmt(r.value), r.threshold, r.note))
+            rows.append((r.status, title, r.group, '' if r.value is None else readable(r.value), r.threshold, r.note))
         if len(oks) > max_ok_rows:
             rows.append((OK, title, f'... and {len(oks) - max_ok_rows} more OK groups', '', '', ''))
+    if firing_only:
+        lines[0] = 'Recommended monitors that would fire on this run (thresholds applied locally):'
     headers = ('STATUS', 'MONITOR', 'GROUP', 'VALUE', 'THRESHOLD', 'NOTE')
     widths = [min(max(len(str(row[i])) for row in rows + [headers]), 60) for i in range(len(headers) - 1)]
     for row in [headers] + rows:
@@ -256,6 +260,4 @@ def _event_groups(parsed, events):
     return groups
 
 
-def _fmt(value):
-    value = float(value)
-    return f'{value:.4g}' if not value.is_integer() else f'{value:g}'
+

@@ -1,11 +1,12 @@
 """`genesys-cloud-dd agentless -c conf.yaml [--once | --interval 60] [--state-dir DIR]`: the check without an Agent.
 
 Runs the same check class the Agent runs and submits its metrics, events and service checks through the
-Datadog API (datadog-api-client, the `tools` extra) with DD_API_KEY and DD_SITE from the environment.
+Datadog API (datadog-api-client) with DD_API_KEY and DD_SITE from the environment.
 For a scheduled container or a serverless function: `--once` with a persistent `--state-dir`.
 
-Exit status: 0 when everything collected was delivered, 1 when data is left in the outbox (persisted with
---state-dir, retried by the next run) or a service check is CRITICAL, 2 for a bad command line or config.
+Exit status: 0 only when everything collected was delivered; 1 when data is left in the outbox (persisted
+with --state-dir, retried by the next run) or was dropped, a check run failed, or a service check is CRITICAL;
+2 for a bad command line or config.
 """
 
 import logging
@@ -14,14 +15,14 @@ import signal
 import sys
 import threading
 
-from .preflight import UsageError, prepare_run
+from .preflight import UsageError, add_config_arguments, prepare_run
 
 log = logging.getLogger('genesys_cloud_dd.agentless')
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('agentless', help='run the check without an Agent, submitting to the Datadog API')
-    parser.add_argument('-c', '--config', required=True, help='Agent-style conf.yaml (init_config + instances)')
+    add_config_arguments(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument('--once', action='store_true', help='run one cycle, deliver, exit (cron, serverless)')
     mode.add_argument('--interval', type=int, default=60, help='seconds between cycles (default: 60)')
@@ -83,10 +84,19 @@ def run(args) -> int:
                 report.pending_items = runner.outbox.items
     finally:
         runner.close()
+    failures = []
     if report.pending_items:
         where = f'kept in {args.state_dir} for the next run' if args.state_dir else 'LOST: no --state-dir'
-        log.error('%d unsent items (%s)', report.pending_items, where)
-    return 1 if report.pending_items or report.critical else 0
+        failures.append(f'{report.pending_items} unsent items ({where})')
+    if runner.lost_items:
+        failures.append(f'{runner.lost_items} items dropped unsent (see the warnings above)')
+    if report.errors:
+        failures.append(f'{len(report.errors)} check run{"s" if len(report.errors) > 1 else ""} failed')
+    if report.critical:
+        failures.append('genesys_cloud.can_connect is CRITICAL')
+    for failure in failures:
+        log.error('%s', failure)
+    return 1 if failures else 0
 
 
 def _sender(api_key, site, url):
@@ -95,5 +105,5 @@ def _sender(api_key, site, url):
 
         return DatadogSender(api_key, site=site, url=url)
     except ImportError as e:
-        raise UsageError(f'the agentless mode needs datadog-api-client: pip install "datadog-genesys-cloud[tools]" '
-                         f'({e.name} is missing)') from None
+        raise UsageError(f'the agentless mode needs datadog-api-client, a dependency of genesys-cloud-dd: reinstall '
+                         f'the toolkit ({e.name} is missing)') from None

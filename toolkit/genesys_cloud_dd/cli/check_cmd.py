@@ -10,7 +10,7 @@ import sys
 import time
 
 from .output import render_json, render_table
-from .preflight import UsageError, initialize, prepare_run
+from .preflight import UsageError, add_config_arguments, initialize, prepare_run
 from .runner import build_check, run_once
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('check', help='run the check once per instance and print what it submits')
-    parser.add_argument('-c', '--config', required=True, help='Agent-style conf.yaml (init_config + instances)')
+    add_config_arguments(parser)
     parser.add_argument('--json', action='store_true', help='machine-readable output')
     parser.add_argument('--collectors', help='comma-separated collectors to run (default: all enabled; '
                                              '`org` always runs, it supplies the org tags)')

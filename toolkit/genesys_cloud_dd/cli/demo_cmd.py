@@ -1,15 +1,23 @@
-"""`genesys-cloud-dd demo`: start the emulator, run the check once against it, print what the Agent would get."""
+"""`genesys-cloud-dd demo`: start the emulator, run the check once against it, summarise what the Agent would get.
 
-from .output import render_table
+By default one line per metric family (its metrics, series and a representative value), the service checks,
+the requests the check spent and the recommended monitors that would fire; `--all` prints every point and
+every monitor group.
+"""
+
+from .output import render_summary, render_table
 from .runner import build_check, run_once
+
+BASE_TAG_KEYS = ('org_id:', 'org_name:', 'region:')
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser('demo', help='run the check once against a local emulator and print the result')
+    parser = subparsers.add_parser('demo', help='run the check once against a local emulator and summarise the result')
     parser.add_argument('--users', type=int, default=200)
     parser.add_argument('--queues', type=int, default=8)
     parser.add_argument('--oauth-clients', type=int, default=6)
     parser.add_argument('--seed', type=int, default=42)
+    parser.add_argument('--all', action='store_true', help='print every metric point and every monitor group')
     parser.set_defaults(func=run)
 
 
@@ -19,8 +27,8 @@ def run(args) -> int:
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients)
     # Async jobs finish on their first poll here, so one run shows every metric; tests cover slow jobs.
     with Emulator(options, job_polls=0) as emulator:
-        print(f'Genesys Cloud emulator on {emulator.url}: org "{emulator.org.name}", {args.users} users, '
-              f'{args.queues} queues, {args.oauth_clients} OAuth clients\n')
+        print(f'Genesys Cloud emulator on {emulator.url}: org "{emulator.org.name}", {args.users:,} users, '
+              f'{args.queues:,} queues, {args.oauth_clients:,} OAuth clients')
         instance = {
             'client_id': emulator.client_id,
             'client_secret': emulator.client_secret,
@@ -30,19 +38,19 @@ def run(args) -> int:
         }
         check = build_check({}, instance)
         result = run_once(check)
-        print(render_table(result))
+        print()
+        print(render_table(result) if args.all else render_summary(result, hide_tags=BASE_TAG_KEYS))
         spent = sum(emulator.requests.values())
-        print(f'\nThe check sent {spent} requests to the emulator in this run:')
-        for endpoint, count in sorted(emulator.requests.items()):
+        print(f'\nRequests the check spent in this run: {spent:,} (the org\'s rate limits are shared with its '
+              'integrations)')
+        for endpoint, count in sorted(emulator.requests.items(), key=lambda item: (-item[1], item[0])):
             print(f'  {count:>4}  {endpoint}')
-        _print_monitor_evaluation(result)
+        _print_monitor_evaluation(result, firing_only=not args.all)
     return 1 if result.error else 0
 
 
-def _print_monitor_evaluation(result):
-    try:
-        from ..assets_tools.evaluate import render_monitor_evaluation
-    except ImportError:
-        return  # the monitor evaluator ships with the assets tooling
+def _print_monitor_evaluation(result, firing_only):
+    from ..assets_tools.evaluate import render_monitor_evaluation
+
     print()
-    print(render_monitor_evaluation(result))
+    print(render_monitor_evaluation(result, firing_only=firing_only))

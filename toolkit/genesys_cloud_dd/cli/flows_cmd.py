@@ -187,6 +187,7 @@ def run_send_test(args) -> int:
     try:
         failures = send_test(api_key, site=_site(args), dd_url=args.dd_url, event_types=event_types)
     except ImportError as exc:
-        _err(f'error: send-test needs the tools extra (datadog-api-client, airspeed): {exc}')
+        _err(f'error: send-test needs datadog-api-client and airspeed (dependencies of genesys-cloud-dd; '
+             f'reinstall it): {exc}')
         return 2
     return 1 if failures else 0

@@ -2,7 +2,7 @@
 
 Each sub-command lives in its own module exposing `add_parser(subparsers)`, which registers the command
 and sets `func(args) -> int` as its handler. Modules are imported lazily by name so that a command whose
-optional dependencies (the `tools` extra) are missing does not break the others.
+optional dependencies (the `reports` extra) are missing does not break the others.
 """
 
 import argparse

@@ -33,6 +33,15 @@ def parse_collectors(text):
     return ['org'] + [n for n in names if n != 'org'] if 'org' in known else names
 
 
+def add_config_arguments(parser):
+    """-c and how to resolve its ENC[] values: shared by every command that runs the check."""
+    parser.add_argument('-c', '--config', required=True, help='Agent-style conf.yaml (init_config + instances)')
+    parser.add_argument('--secret-backend-command', metavar='PATH',
+                        help='executable resolving ENC[] values, as the Agent\'s secret_backend_command '
+                             '(default: $DD_SECRET_BACKEND_COMMAND); without one, ENC[] in client_secret is '
+                             'taken from $GENESYS_CLOUD_CLIENT_SECRET')
+
+
 def initialize(check, instance_label='instance'):
     """Load the config models and build the client now, so a bad config is reported as such (exit 2).
 
@@ -55,7 +64,7 @@ def prepare_run(args):
 
     configure_logging(args.log_level)
     only = parse_collectors(args.collectors)
-    init_config, instances = load_config(args.config)
+    init_config, instances = load_config(args.config, args.secret_backend_command)
     return only, init_config, instances
 
 

@@ -5,10 +5,16 @@ from dataclasses import dataclass, field
 import yaml
 from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
+from ..agent_host import AGGREGATOR, RECORDER
 from .preflight import UsageError
 
-METRIC_TYPES = {0: 'gauge', 1: 'rate', 2: 'count', 3: 'monotonic_count', 4: 'counter', 5: 'histogram', 6: 'historate'}
-STATUS_NAMES = {0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN'}
+
+class RecordedCheck(GenesysCloudCheck):
+    """The check class the Agent runs, submitting to the toolkit's recorder (agent_host) whichever aggregator
+    datadog_checks.base found at import time."""
+
+    def _aggregator(self):
+        return AGGREGATOR
 
 
 @dataclass
@@ -27,8 +33,10 @@ class ConfigFileError(UsageError):
     """The config file cannot be read or has no instances (a usage error: exit status 2)."""
 
 
-def load_config(path):
-    """Read an Agent-style conf.yaml (`init_config` + `instances`)."""
+def load_config(path, secret_backend=None):
+    """Read an Agent-style conf.yaml (`init_config` + `instances`), ENC[] values resolved (cli/secrets.py)."""
+    from .secrets import resolve
+
     try:
         with open(path, encoding='utf-8') as f:
             data = yaml.safe_load(f) or {}
@@ -36,23 +44,24 @@ def load_config(path):
         raise ConfigFileError(f'cannot read {path}: {e.strerror}') from None
     except yaml.YAMLError as e:
         raise ConfigFileError(f'{path} is not valid YAML: {e}') from None
+    if not isinstance(data, dict):
+        raise ConfigFileError(f'{path}: expected a mapping with `init_config` and `instances`')
     instances = data.get('instances')
     if not isinstance(instances, list) or not instances:
         raise ConfigFileError(f'{path}: `instances` must be a list with at least one instance')
-    return data.get('init_config') or {}, instances
+    data = resolve(data, secret_backend)
+    return data.get('init_config') or {}, data['instances']
 
 
 def build_check(init_config, instance, **kwargs):
-    check = GenesysCloudCheck('genesys_cloud', init_config, [instance], **kwargs)
+    check = RecordedCheck('genesys_cloud', init_config, [instance], **kwargs)
     check.check_id = f'genesys_cloud:{_instance_digest(instance)}'
     return check
 
 
 def run_once(check, only=None) -> Submissions:
     """One check run (initialization included); returns what the check submitted during it."""
-    from datadog_checks.base.stubs import aggregator
-
-    aggregator.reset()
+    RECORDER.drain(check.check_id)
     if only:
         original = check.check
         check.check = lambda instance: original(instance, only=set(only))
@@ -61,21 +70,13 @@ def run_once(check, only=None) -> Submissions:
     finally:
         if only:
             check.check = original
+    submitted = RECORDER.drain(check.check_id)
     result = Submissions(error=_error_message(error))
-    for name in sorted(aggregator.metric_names):
-        for stub in aggregator.metrics(name):
-            result.metrics.append(
-                {'name': name, 'type': METRIC_TYPES.get(stub.type, str(stub.type)), 'value': stub.value,
-                 'tags': sorted(stub.tags)}
-            )
-    for name in sorted(aggregator.service_check_names):
-        for stub in aggregator.service_checks(name):
-            result.service_checks.append(
-                {'name': name, 'status': STATUS_NAMES.get(stub.status, str(stub.status)), 'tags': sorted(stub.tags),
-                 'message': stub.message or ''}
-            )
-    result.events = list(aggregator.events)
-    aggregator.reset()
+    result.metrics = [{k: m[k] for k in ('name', 'type', 'value', 'tags')}
+                      for m in sorted(submitted['metrics'], key=lambda m: m['name'])]
+    result.service_checks = [{k: sc[k] for k in ('name', 'status', 'tags', 'message')}
+                             for sc in sorted(submitted['service_checks'], key=lambda sc: sc['name'])]
+    result.events = submitted['events']
     return result
 
 

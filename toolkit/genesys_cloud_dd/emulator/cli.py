@@ -17,9 +17,17 @@ from .validation import parse_instant
 READY_LINE = 'Genesys Cloud emulator listening on {}'
 
 
+DESCRIPTION = 'Run a local Genesys Cloud emulator in the foreground (Ctrl-C stops it).'
+
+
 def build_parser():
+    parser = argparse.ArgumentParser(prog='genesys-cloud-dd emulator', description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser):
     defaults = OrgOptions()
-    parser = argparse.ArgumentParser(prog='emulator', description='Run a local Genesys Cloud emulator.')
     parser.add_argument('--port', type=int, default=8080, help='0 picks a free port')
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--client-id', help='accepted client id (derived from the seed when omitted)')
@@ -35,11 +43,13 @@ def build_parser():
     parser.add_argument('--rate-limit', type=int, default=300, help='requests per token per minute (0: none)')
     parser.add_argument('--job-polls', type=int, default=1, help='polls an async job reports running')
     parser.add_argument('--log-requests', action='store_true')
-    return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args):
     clock = FakeClock(parse_instant(args.fake_clock, '--fake-clock')) if args.fake_clock else None
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients,
                          divisions=args.divisions, days=args.days)
