@@ -59,11 +59,14 @@ def control(url, path, body=None, method='POST'):
 
 def measure(size_name, minutes):
     """Runs in its own process so peak RSS belongs to this size only."""
-    from datadog_checks.base.stubs import aggregator
+    from genesys_cloud_dd import agent_host
+
+    agent_host.install()  # before datadog_checks.base loads: this process is the Agent host the check runs in
     from datadog_checks.genesys_cloud.clock import FakeClock
     from datadog_checks.genesys_cloud.collectors import COLLECTORS
     from datadog_checks.genesys_cloud.collectors.base import OrgSize
 
+    from genesys_cloud_dd.agent_host import RECORDER
     from genesys_cloud_dd.cli.runner import build_check
 
     size = SIZES[size_name]
@@ -83,7 +86,7 @@ def measure(size_name, minutes):
             per_collector[collector.name] = sum(
                 n for endpoint, n in check.client.request_counts.items() if endpoint != 'POST /oauth/token'
             )
-            aggregator.reset()
+            RECORDER.drain(check.check_id)
         documented = {c.name: c.minimum_requests(OrgSize(**size)) for c in COLLECTORS}
 
         # An hour at the production cadences and default pacing.
@@ -97,8 +100,8 @@ def measure(size_name, minutes):
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
             total.update(check.client.request_counts)
-            # Inside the Agent submissions leave Python at once; the test stub would keep every point.
-            aggregator.reset()
+            # Inside the Agent submissions leave Python at once; the toolkit's recorder keeps them until drained.
+            RECORDER.drain(check.check_id)
             clock.advance(60)
             control(url, '/_emulator/clock', {'advance': 60})
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -126,17 +126,36 @@ def test_monitors_fire_on_the_emulator_run_where_the_data_says(emulator_run):
         for name, value in utilization.items()}
 
 
-def test_demo_prints_which_monitors_would_fire(capsys):
+def test_demo_summarises_and_prints_which_monitors_would_fire(capsys):
     from genesys_cloud_dd.cli.main import main
 
     assert main(['demo', '--users', '60', '--queues', '5']) == 0
     out = capsys.readouterr().out
-    table = out[out.index('Recommended monitors evaluated on this run'):].splitlines()
+    lines = out.splitlines()
+    [shared] = [line for line in lines if line.startswith('Every point carries: ')]
+    assert 'env_name:demo' in shared and 'org_id:' in shared and 'region:mypurecloud.com' in shared
+    families = lines[lines.index(next(line for line in lines if line.startswith('FAMILY'))) + 1:]
+    families = families[:next(i for i, line in enumerate(families) if 'metric points' in line)]
+    assert {line.split()[0] for line in families} >= {'api', 'agents', 'queue', 'license', 'limits', 'check'}
+    assert all('org_id:' not in line and 'e+' not in line for line in families)  # shown once; no 1.2e+06
+    assert 'Service check genesys_cloud.can_connect: OK' in out
+    assert re.search(r'Requests the check spent in this run: \d+', out)
+    table = out[out.index('Recommended monitors that would fire on this run'):].splitlines()
     assert table[1].split()[:3] == ['STATUS', 'MONITOR', 'GROUP']
-    assert any(line.startswith(OK) and 'Check cannot connect to Genesys Cloud' in line for line in table)
+    assert all(line.split()[0] in ('ALERT', 'WARN') for line in table[2:-1])  # firing groups only
     monitors = len(load_monitors())
     assert re.fullmatch(rf'{monitors} monitors: \d+ ALERT, \d+ WARN, \d+ OK, \d+ NO DATA \(rows are groups\).*',
                         table[-1]), table[-1]
+
+
+def test_demo_all_prints_every_point_and_monitor_group(capsys):
+    from genesys_cloud_dd.cli.main import main
+
+    assert main(['demo', '--users', '60', '--queues', '5', '--all']) == 0
+    out = capsys.readouterr().out
+    assert re.search(r'^genesys_cloud\.api\.can_connect\s+gauge\s+1\s', out, re.M)
+    table = out[out.index('Recommended monitors evaluated on this run'):].splitlines()
+    assert any(line.startswith(OK) and 'Check cannot connect to Genesys Cloud' in line for line in table)
 
 
 def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):

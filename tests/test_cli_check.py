@@ -5,8 +5,10 @@ poll (job_polls=0) so one run shows every metric, as `datadog-agent check` would
 """
 
 import json
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -42,9 +44,9 @@ def write_conf(tmp_path, emulator):
     return write
 
 
-def cli(*args):
+def cli(*args, env=None):
     return subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
 
 
 def metric(data, name, **tags):
@@ -143,3 +145,59 @@ def test_one_failing_instance_fails_the_command(write_conf, emulator):
     first, second = json.loads(proc.stdout)
     assert first['service_checks'][0]['status'] == 'OK'
     assert second['service_checks'][0]['status'] == 'CRITICAL'
+
+
+def test_every_tag_the_agent_accepts_reaches_every_point(write_conf, emulator):
+    """datadog-checks-base's test stub refuses `env`, `host` and `service` tags; the Agent, and so the CLI, do not."""
+    proc = cli('check', '-c', write_conf({'tags': ['env:prod', 'service:x', 'host:y']}), '--json')
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert len(data['metrics']) > 50 and data['error'] is None
+    for point in data['metrics'] + data['service_checks']:
+        assert {'env:prod', 'service:x', 'host:y'} <= set(point['tags']), point
+
+
+def test_the_cli_process_never_loads_the_test_stubs(write_conf, emulator):
+    script = textwrap.dedent(f"""
+        import sys
+        from genesys_cloud_dd.cli.main import main
+        code = main(['check', '-c', {str(write_conf())!r}, '--json'])
+        stubs = sorted(m for m in sys.modules if m.startswith('datadog_checks.base.stubs'))
+        print('STUBS', stubs, 'EXIT', code)
+    """)
+    proc = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip().splitlines()[-1] == 'STUBS [] EXIT 0', proc.stderr
+
+
+def test_enc_secret_without_a_backend_says_how(write_conf, emulator):
+    conf = write_conf({'client_secret': 'ENC[genesys_client_secret]'})
+    proc = cli('check', '-c', conf, env={'DD_SECRET_BACKEND_COMMAND': '', 'GENESYS_CLOUD_CLIENT_SECRET': ''})
+    assert proc.returncode == 2
+    assert 'client_secret is ENC[genesys_client_secret]' in proc.stderr
+    assert '--secret-backend-command' in proc.stderr and 'GENESYS_CLOUD_CLIENT_SECRET' in proc.stderr
+    assert sum(emulator.requests.values()) == 0  # refused before any request
+    proc = cli('check', '-c', conf, '--collectors', 'org', env={'GENESYS_CLOUD_CLIENT_SECRET': emulator.client_secret})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_enc_values_resolve_through_the_agents_secret_backend_contract(write_conf, emulator, tmp_path):
+    backend = tmp_path / 'backend.py'
+    backend.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import json, sys
+        request = json.load(sys.stdin)
+        assert request['version'] == '1.0'
+        known = {{'genesys_client_secret': {emulator.client_secret!r}, 'team': 'team:payments'}}
+        answer = {{h: {{'value': known[h], 'error': None}} if h in known else {{'value': None, 'error': 'unknown'}}
+                  for h in request['secrets']}}
+        print(json.dumps(answer))
+    """))
+    backend.chmod(0o700)
+    conf = write_conf({'client_secret': 'ENC[genesys_client_secret]', 'tags': ['ENC[team]']})
+    proc = cli('check', '-c', conf, '--json', '--collectors', 'org', '--secret-backend-command', backend)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert all('team:payments' in m['tags'] for m in data['metrics'])
+    assert emulator.client_secret not in proc.stdout + proc.stderr
+    proc = cli('check', '-c', write_conf({'client_secret': 'ENC[missing]'}), '--secret-backend-command', backend)
+    assert proc.returncode == 2 and 'could not resolve ENC[missing]: unknown' in proc.stderr

@@ -65,6 +65,13 @@ def agent_env(tmp_path_factory, wheel):
     return python
 
 
+# Everything the Agent wheel may hold under datadog_checks/genesys_cloud/: the check and what it imports.
+CHECK_TOP_LEVEL = {
+    '__about__.py', '__init__.py', 'check.py', 'clock.py', 'health.py', 'regions.py', 'scheduler.py',
+    'settings.py', 'state.py', 'tagging.py', 'client/', 'collectors/', 'config_models/', 'data/',
+}
+
+
 @pytest.mark.slow
 def test_wheel_layout_matches_what_the_agent_installs(wheel):
     names = zipfile.ZipFile(wheel).namelist()
@@ -72,11 +79,37 @@ def test_wheel_layout_matches_what_the_agent_installs(wheel):
     assert 'datadog_checks/genesys_cloud/data/conf.yaml.example' in names
     assert 'datadog_checks/genesys_cloud/config_models/instance.py' in names
     assert not any(n.startswith('genesys_cloud/') for n in names)
+    package = [n[len('datadog_checks/genesys_cloud/'):] for n in names if n.startswith('datadog_checks/genesys_cloud/')]
+    top_level = {p.split('/', 1)[0] + ('/' if '/' in p else '') for p in package}
+    assert top_level == CHECK_TOP_LEVEL  # no emulator, CLI, reports, asset tooling, flow kit or Agent-less runner
+    outside = {n.split('/', 1)[0] for n in names if not n.startswith('datadog_checks/genesys_cloud/')}
+    assert outside == {next(n.split('/', 1)[0] for n in names if '.dist-info/' in n)}
+    assert not any(n.endswith('entry_points.txt') for n in names)  # no console script in the Agent
+    source_lines = sum(zipfile.ZipFile(wheel).read(n).count(b'\n') for n in names if n.endswith('.py'))
+    print(f'Agent wheel: {len(names)} files, {source_lines} lines of Python')
     metadata = next(n for n in names if n.endswith('.dist-info/METADATA'))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert 'Name: datadog-genesys-cloud' in text
     requires = [line for line in text.splitlines() if line.startswith('Requires-Dist:') and 'extra ==' not in line]
     assert requires == ['Requires-Dist: datadog-checks-base>=37.0.0']
+
+
+@pytest.mark.slow
+def test_toolkit_wheel_carries_its_commands_and_project_files(tmp_path):
+    subprocess.run([sys.executable, '-m', 'build', '--wheel', '--no-isolation', '--outdir', str(tmp_path),
+                    str(ROOT / 'toolkit')], check=True, capture_output=True)
+    toolkit = next(tmp_path.glob('genesys_cloud_dd-*.whl'))
+    names = set(zipfile.ZipFile(toolkit).namelist())
+    for path in ('metadata.csv', 'manifest.json', 'assets/service_checks.json',
+                 'assets/dashboards/genesys_cloud_overview.json', 'assets/monitors/cannot_connect.json',
+                 'architect_snippets/archy/data-action-failure.yaml'):
+        assert f'genesys_cloud_dd/project/{path}' in names, path
+    for module in ('cli/main.py', 'emulator/server.py', 'agentless/runner.py', 'reports/limits.py',
+                   'flows/render.py', 'assets_tools/validate.py', 'agent_host.py'):
+        assert f'genesys_cloud_dd/{module}' in names, module
+    assert not any(n.startswith('datadog_checks/') for n in names)  # the check comes from its own wheel
+    entry_points = next(n for n in names if n.endswith('entry_points.txt'))
+    assert 'genesys-cloud-dd = genesys_cloud_dd.cli.main:main' in zipfile.ZipFile(toolkit).read(entry_points).decode()
 
 
 @pytest.mark.slow

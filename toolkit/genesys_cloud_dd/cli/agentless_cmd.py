@@ -28,7 +28,8 @@ def add_parser(subparsers):
     mode.add_argument('--interval', type=int, default=60, help='seconds between cycles (default: 60)')
     parser.add_argument('--state-dir', help='directory for persistent state and unsent data (strongly advised: '
                                             'without it a restart forgets job ids, cursors and the outbox)')
-    parser.add_argument('--dd-url', help='Datadog API base URL (default: https://api.$DD_SITE); for a proxy '
+    parser.add_argument('--dd-url', default=os.environ.get('DD_DD_URL') or None,
+                        help='Datadog API base URL (default: $DD_DD_URL, else https://api.$DD_SITE); for a proxy '
                                          'or a local test server')
     parser.add_argument('--hostname', default=os.environ.get('DD_HOSTNAME') or None,
                         help='host to attach the data to (default: $DD_HOSTNAME, else none: the org tags '

@@ -1,5 +1,6 @@
 """`genesys-cloud-dd assets validate|deploy`: check the dashboards and monitors offline, deploy them to Datadog."""
 
+import os
 import sys
 
 
@@ -19,7 +20,8 @@ def add_parser(subparsers):
                                            '(matched by title; DD_API_KEY, DD_APP_KEY, DD_SITE)')
     p.add_argument('--root', help='project directory holding assets/')
     p.add_argument('--dry-run', action='store_true', help='validate and list what would be deployed; send nothing')
-    p.add_argument('--dd-url', help='Datadog API base URL (default https://api.$DD_SITE)')
+    p.add_argument('--dd-url', default=os.environ.get('DD_DD_URL') or None,
+                   help='Datadog API base URL (default: $DD_DD_URL, else https://api.$DD_SITE)')
     p.add_argument('--site', help='Datadog site, e.g. datadoghq.eu (default $DD_SITE or datadoghq.com)')
     p.add_argument('--offline', action='store_true', help='validate tags against metadata.csv only (see validate)')
     p.set_defaults(func=run_deploy)

@@ -43,7 +43,9 @@ def add_parser(subparsers):
 
     send = commands.add_parser('send-test', help='post sample flow events straight to Datadog')
     _datadog_args(send)
-    send.add_argument('--dd-url', help='send to this base URL instead of the site hosts (a local intake)')
+    send.add_argument('--dd-url', default=os.environ.get('DD_DD_URL') or None,
+                      help='send to this base URL instead of the site hosts, e.g. a proxy or a local intake '
+                           '(default: $DD_DD_URL)')
     send.add_argument('--event-type', action='append', dest='event_types', metavar='TYPE',
                       help='event type to sample (repeatable; default data_action.failure; "all" for every type)')
     send.set_defaults(func=run_send_test)

@@ -73,7 +73,13 @@ def configure_logging(level_name):
     if not isinstance(level, int):
         raise UsageError(f'unknown log level {level_name!r}; use debug, info, warning, error or critical')
     logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    logging.getLogger().setLevel(level)
+    root = logging.getLogger()
+    root.setLevel(level)
+    # Under agent_host, datadog_checks.base put the Agent's handler on the root logger: it hands each line to
+    # datadog_agent.log (time and level added there). A terminal reader wants the logger, not file:line.
+    for handler in root.handlers:
+        if type(handler).__name__ == 'AgentLogHandler':
+            handler.setFormatter(logging.Formatter('%(name)s: %(message)s'))
     # The Datadog API client logs request bodies at DEBUG, urllib3 logs URLs: keep them quiet unless asked.
     for noisy in ('urllib3', 'datadog_api_client'):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
