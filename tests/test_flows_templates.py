@@ -290,3 +290,19 @@ def test_committed_export_files_are_the_documents():
         if path.endswith('.custom.json'):
             doc = json.loads(text)
             assert doc == DOCS[doc['name']]
+
+
+def test_render_cli_writes_under_the_current_directory_and_checks_the_carried_copy(tmp_path, monkeypatch, capsys):
+    from genesys_cloud_dd.cli.main import main
+    from genesys_cloud_dd.resources import project_root
+
+    monkeypatch.chdir(tmp_path)
+    assert main(['flows', 'render']) == 0
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob('*') if p.is_file())
+    assert written == sorted(render.render_files())  # the snippets, into ./architect_snippets/, nothing else
+    assert main(['flows', 'render', '--check']) == 0  # default: what the toolkit carries
+    assert f'{project_root()}/architect_snippets matches the schema' in capsys.readouterr().out
+    assert main(['flows', 'render', '--check', '--root', str(tmp_path)]) == 0
+    (tmp_path / 'architect_snippets' / 'README.md').write_text('edited')
+    assert main(['flows', 'render', '--check', '--root', str(tmp_path)]) == 1
+    assert 'architect_snippets/README.md' in capsys.readouterr().out
