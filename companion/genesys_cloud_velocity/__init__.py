@@ -12,6 +12,7 @@ import logging
 
 from .__about__ import __version__
 from .core import LATENCY, RATE_LIMITED, REQUESTS, RETRY_AFTER, Velocity, shared_sender
+from .statsd import Sender
 
 __all__ = ['instrument', 'record', 'flush', 'Velocity', 'REQUESTS', 'LATENCY', 'RATE_LIMITED', 'RETRY_AFTER',
            '__version__']
@@ -20,14 +21,16 @@ log = logging.getLogger(__name__)
 _recorders = {}
 
 
-def instrument(client, client_id=None, name=None, tags=()):
+def instrument(client, client_id=None, name=None, tags=(), host=None, port=None):
     """Instrument `client` (SDK ApiClient or requests.Session) and return its `Velocity` recorder.
 
     `client_id`: the OAuth client id; when omitted it is read from the token request (the id part of its Basic
     credentials, the secret is never kept). `name`: how dashboards show the integration (default: the id).
-    Never raises: an unknown client type logs one warning and is left alone.
+    `host`/`port`: the Agent's DogStatsD, when DD_AGENT_HOST/DD_DOGSTATSD_PORT (default localhost:8125) do not
+    say it. Never raises: an unknown client type logs one warning and is left alone.
     """
-    velocity = Velocity(client_id=client_id, name=name, tags=tags)
+    sender = Sender(host=host, port=port) if host or port else None
+    velocity = Velocity(client_id=client_id, name=name, tags=tags, sender=sender)
     try:
         if hasattr(client, 'get_http_client') and hasattr(client, 'set_http_client'):
             from .sdk import instrument_api_client

@@ -6,6 +6,10 @@ answers surface as `ApiException` (status, headers) raised from inside the clien
 used rather than the post-request hook (it never sees them). The path template comes from
 `ApiClient.__call_api(resource_path, ...)`, which receives it before the path parameters are substituted: the
 instance's method is wrapped to remember it for the current thread.
+
+The SDK's urllib3 pool retries by itself: its `Retry()` honours Retry-After on 429, 503 and 413, sleeping and
+sending again up to 10 times, so the client only sees the last answer. Genesys counts every attempt against
+the limit, so the pool's Retry is swapped for a subclass that records each answered attempt it retries.
 """
 
 import threading
@@ -44,7 +48,8 @@ def instrument_api_client(api_client, velocity):
             try:
                 response = self.inner.request(options)
             except Exception as e:
-                self._record(options, getattr(e, 'status', None) or None, start, getattr(e, 'headers', None))
+                if not _retries_exhausted(e):  # else every attempt was recorded by the counting Retry
+                    self._record(options, getattr(e, 'status', None) or None, start, getattr(e, 'headers', None))
                 raise
             self._record(options, getattr(response, 'status', None), start, _headers(response))
             return response
@@ -59,6 +64,7 @@ def instrument_api_client(api_client, velocity):
                 self.velocity.internal_errors += 1
 
     api_client.set_http_client(TimedHttpClient(http_client))
+    _count_retried_attempts(http_client, velocity)
     call = getattr(api_client, '_ApiClient__call_api', None)
     if call is not None:
         def call_api(resource_path, *args, **kwargs):
@@ -73,6 +79,36 @@ def instrument_api_client(api_client, velocity):
 
         api_client._ApiClient__call_api = call_api
     return api_client
+
+
+def _count_retried_attempts(http_client, velocity):
+    pool_manager = getattr(getattr(http_client, 'rest_client', None), 'pool_manager', None)
+    kwargs = getattr(pool_manager, 'connection_pool_kw', None)
+    retries = kwargs.get('retries') if isinstance(kwargs, dict) else None
+    increment = getattr(type(retries), 'increment', None)
+    if increment is None:
+        return
+
+    class CountingRetry(type(retries)):
+        def increment(self, method=None, url=None, response=None, *args, **kwargs):
+            if response is not None:  # an answered attempt about to be retried (a refused connection is not)
+                try:
+                    velocity.observe(method, url or '', getattr(response, 'status', None), None,
+                                     getattr(response, 'headers', None),
+                                     template=getattr(_current, 'template', None))
+                except Exception:
+                    velocity.internal_errors += 1
+            return increment(self, method, url, response, *args, **kwargs)
+
+    counting = retries.new()
+    counting.__class__ = CountingRetry  # Retry.new() builds type(self), so every later attempt stays counted
+    kwargs['retries'] = counting
+    pool_manager.clear()  # pools made before instrumentation keep the old Retry: let them be made again
+
+
+def _retries_exhausted(error):
+    reason = getattr(error, 'reason', None)
+    return type(error).__name__ == 'MaxRetryError' and type(reason).__name__ == 'ResponseError'
 
 
 def _headers(response):

@@ -35,6 +35,8 @@ def run(args) -> int:
         print(f'\nThe check sent {spent} requests to the emulator in this run:')
         for endpoint, count in sorted(emulator.requests.items()):
             print(f'  {count:>4}  {endpoint}')
+        from .demo_velocity import print_velocity_scene
+        print_velocity_scene(args.seed)
         _print_monitor_evaluation(result)
     return 1 if result.error else 0
 
