@@ -33,6 +33,7 @@ faults: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_velocity.py
 
 # dist/: the Agent wheel (the check only) and the toolkit wheel.
 wheel: $(VENV)/.ready

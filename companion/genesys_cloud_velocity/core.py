@@ -11,10 +11,9 @@ value or a concrete id.
 import base64
 import os
 import re
-from urllib.parse import urlsplit
 
 from .statsd import Sender
-from .templates import Normaliser
+from .templates import Normaliser, path_of
 
 PREFIX = 'genesys_cloud.velocity.'
 REQUESTS, LATENCY, RATE_LIMITED, RETRY_AFTER = (f'{PREFIX}{m}' for m in
@@ -157,5 +156,5 @@ def _header(headers, name):
 
 def is_api_url(url):
     """Genesys Cloud API or token URLs: what a requests session instrumentation counts."""
-    path = urlsplit(url).path
+    path = path_of(url)
     return path.startswith('/api/v2/') or path.rstrip('/') == _TOKEN_PATH

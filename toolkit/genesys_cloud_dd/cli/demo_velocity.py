@@ -25,7 +25,8 @@ def render_ramp(result):
     lines = [f'Velocity scene: integration "crm-sync" (OAuth client {result.client_id}) instrumented with '
              f'genesys_cloud_velocity.instrument(api_client, name="crm-sync"), ramping up against the per-token limit '
              f'of {result.limit:g} requests a minute (genesys_cloud.limits.value from the check)',
-             f'{"MINUTE":>6}  {"REQUESTS":>8}  {"429s":>4}  {"% OF LIMIT":>10}  {"MINUTE STATUS":<13}  MONITOR (min over 3 minutes)']
+             f'{"MINUTE":>6}  {"REQUESTS":>8}  {"429s":>4}  {"% OF LIMIT":>10}  {"MINUTE STATUS":<13}  '
+             f'MONITOR (min over 3 minutes)']
     for m in result.minutes:
         percent = '' if m.percent is None else f'{m.percent:.0f}%'
         lines.append(f'{m.minute:>6}  {m.requests:>8}  {m.rate_limited:>4}  {percent:>10}  {m.status:<13}  '
