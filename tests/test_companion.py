@@ -128,7 +128,8 @@ def test_no_agent_listening_changes_nothing_for_the_integration(emulator, monkey
     users = sdk.UsersApi(api).get_users(page_size=3).entities
     assert [u.id for u in users] == [u.id for u in emulator.org.users[:3]]
     velocity.flush()
-    assert velocity.internal_errors == 0 and velocity.sender.sent_datagrams == 1
+    assert (velocity.internal_errors, velocity.sender.send_errors, velocity.sender.dropped) == (0, 0, 0)
+    assert velocity.sender.sent_datagrams >= 1  # sent into the void, as UDP allows
 
     # An Agent socket that does not exist: the datagram is dropped and counted, the request still answered.
     monkeypatch.setenv('DD_DOGSTATSD_URL', f'unix://{tmp_path}/no-agent.socket')

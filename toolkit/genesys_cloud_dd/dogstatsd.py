@@ -16,6 +16,9 @@ TYPES = {'c': 'count', 'g': 'gauge', 'd': 'distribution', 'h': 'histogram', 'ms'
 class DogStatsdListener:
     def __init__(self, host='127.0.0.1', port=0):
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # A burst of a few hundred datagrams must not overflow the default receive buffer while this thread waits
+        # for the GIL (the kernel caps the request at net.core.rmem_max).
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
         self._socket.bind((host, port))
         self._socket.settimeout(0.2)
         self.host, self.port = self._socket.getsockname()
