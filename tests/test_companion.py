@@ -185,3 +185,16 @@ def test_parse_line_reads_the_dogstatsd_protocol():
     assert parse_line('a.b:2.5|d|@0.5|#k:v,x') == {'name': 'a.b', 'type': 'distribution', 'value': 2.5,
                                                    'tags': ['k:v', 'x']}
     assert parse_line('garbage') is None
+
+
+def test_instrumenting_twice_repoints_instead_of_counting_twice(emulator, listener):
+    api = sdk.ApiClient(host=emulator.url)
+    genesys_cloud_velocity.instrument(api, name='first', host=listener.host, port=listener.port)
+    second = genesys_cloud_velocity.instrument(api, name='second', host=listener.host, port=listener.port)
+    api.get_client_credentials_token(emulator.client_id, emulator.client_secret)
+    emulator.faults.add('GET /api/v2/users', status=429, retry_after=1, times=1)
+    sdk.UsersApi(api).get_users(page_size=1)
+    second.flush()
+    assert listener.wait_lines(2 + 3 + 2)
+    assert _requests_by(listener.metrics, 'oauth_client_name', 'template_uri', 'status_code') == Counter({
+        ('second', '/oauth/token', ''): 1, ('second', '/api/v2/users', '429'): 1, ('second', '/api/v2/users', ''): 1})

@@ -63,8 +63,9 @@ def instrument_api_client(api_client, velocity):
             except Exception:
                 self.velocity.internal_errors += 1
 
-    api_client.set_http_client(TimedHttpClient(http_client))
-    _count_retried_attempts(http_client, velocity)
+    wrapper = TimedHttpClient(http_client)
+    api_client.set_http_client(wrapper)
+    _count_retried_attempts(http_client, wrapper)
     call = getattr(api_client, '_ApiClient__call_api', None)
     if call is not None:
         def call_api(resource_path, *args, **kwargs):
@@ -81,7 +82,7 @@ def instrument_api_client(api_client, velocity):
     return api_client
 
 
-def _count_retried_attempts(http_client, velocity):
+def _count_retried_attempts(http_client, wrapper):
     pool_manager = getattr(getattr(http_client, 'rest_client', None), 'pool_manager', None)
     kwargs = getattr(pool_manager, 'connection_pool_kw', None)
     retries = kwargs.get('retries') if isinstance(kwargs, dict) else None
@@ -91,6 +92,7 @@ def _count_retried_attempts(http_client, velocity):
 
     class CountingRetry(type(retries)):
         def increment(self, method=None, url=None, response=None, *args, **kwargs):
+            velocity = wrapper.velocity  # read at each attempt: a second instrument() re-points the wrapper
             if response is not None:  # an answered attempt about to be retried (a refused connection is not)
                 try:
                     velocity.observe(method, url or '', getattr(response, 'status', None), None,
