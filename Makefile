@@ -3,7 +3,8 @@ PY ?= python3
 VENV := .venv
 DDEV_VENV := .venv-ddev
 BIN := $(VENV)/bin
-SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd -name '*.py' 2>/dev/null) pyproject.toml toolkit/pyproject.toml \
+SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd companion/genesys_cloud_velocity -type f 2>/dev/null) pyproject.toml \
+	toolkit/pyproject.toml companion/pyproject.toml \
 	metadata.csv manifest.json $(shell find assets architect_snippets -type f 2>/dev/null)
 
 .PHONY: demo test lint validate sync faults bench wheel clean docs-images
@@ -32,6 +33,7 @@ faults: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_velocity.py
 
 # dist/: the Agent wheel (the check only) and the toolkit wheel.
 wheel: $(VENV)/.ready
@@ -48,7 +50,7 @@ $(VENV)/.ready: requirements/dev.txt
 # The check installs as the Agent installs it (datadog_checks.genesys_cloud); the toolkit beside it, as a user
 # installs it, so `genesys-cloud-dd` and its package data are the real thing. Tests import both from source.
 $(VENV)/.installed: $(VENV)/.ready $(SOURCES)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --force-reinstall . ./toolkit
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation --force-reinstall . ./toolkit ./companion
 	touch $@
 
 # ddev pins versions that clash with the test environment, so it gets its own.

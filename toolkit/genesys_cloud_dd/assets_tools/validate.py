@@ -30,6 +30,8 @@ from ..resources import project_root
 from . import query as q
 
 BASE_TAG_KEYS = ('org_id', 'org_name', 'region')  # added by the check to every submission (check.py, org.py)
+# Sent by the companion module from the customer's integrations, not by the check: no base tags (companion_run.py).
+COMPANION_PREFIX = 'genesys_cloud.velocity.'
 MONITOR_FILE_KEYS = ('version', 'created_at', 'last_updated_at', 'title', 'description', 'tags', 'definition')
 MONITOR_TYPES = {'metric': ('query alert', 'metric alert'), 'logs': ('log alert',), 'events': ('event-v2 alert',)}
 INTEGRATION_TAG = 'integration:genesys-cloud'
@@ -138,7 +140,9 @@ CATALOG_STEP_MINUTES = 6
 
 
 def emulator_catalog(metadata_catalog):
-    """Run the check a few times against the local emulator and catalogue the tags each metric really carries."""
+    """Run the check a few times against the local emulator and catalogue the tags each metric really carries;
+    the companion's metrics come from an instrumented integration's run on the same emulator, when the companion
+    module is installed (otherwise they stay unseen, with their metadata.csv tags)."""
     from datadog_checks.genesys_cloud.clock import FakeClock
 
     from ..emulator import Emulator, OrgOptions
@@ -148,9 +152,22 @@ def emulator_catalog(metadata_catalog):
     try:
         with Emulator(OrgOptions(**CATALOG_ORG), clock=clock, job_polls=0) as emulator:
             runs = _catalog_runs(emulator, clock)
+            runs += _companion_runs(emulator)
     finally:
         logging.disable(logging.NOTSET)
-    return catalog_from_submissions(runs, metadata_catalog, source=f'metadata.csv + {CATALOG_RUNS} emulator runs')
+    what = 'check and companion' if len(runs) > CATALOG_RUNS else 'check'
+    return catalog_from_submissions(runs, metadata_catalog,
+                                    source=f'metadata.csv + {CATALOG_RUNS} {what} emulator runs')
+
+
+def _companion_runs(emulator):
+    from types import SimpleNamespace
+
+    from .. import companion_run
+
+    if not companion_run.available():
+        return []
+    return [SimpleNamespace(metrics=companion_run.sample_run(emulator), events=[])]
 
 
 def _catalog_runs(emulator, clock):
@@ -313,7 +330,7 @@ class _Validator:
         if entry is None:
             self.report.error(path, f'{where}: metric `{mq.metric}` is not in metadata.csv (no collector emits it)')
             return
-        emitted = set(BASE_TAG_KEYS) | entry['tags']
+        emitted = (set() if mq.metric.startswith(COMPANION_PREFIX) else set(BASE_TAG_KEYS)) | entry['tags']
         for key in mq.tag_keys:
             if key not in emitted:
                 self.report.error(path, f'{where}: `{mq.metric}` is not tagged `{key}` (its tags: '

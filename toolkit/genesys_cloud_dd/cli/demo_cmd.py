@@ -45,6 +45,9 @@ def run(args) -> int:
               'integrations)')
         for endpoint, count in sorted(emulator.requests.items(), key=lambda item: (-item[1], item[0])):
             print(f'  {count:>4}  {endpoint}')
+        from .demo_velocity import print_velocity_scene
+
+        print_velocity_scene(args.seed)
         _print_monitor_evaluation(result, firing_only=not args.all)
     return 1 if result.error else 0
 
