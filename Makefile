@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 DDEV_VENV := .venv-ddev
 BIN := $(VENV)/bin
-SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd companion/genesys_cloud_velocity -type f 2>/dev/null) pyproject.toml \
+SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd companion/genesys_cloud_velocity -type f -not -path '*/__pycache__/*' 2>/dev/null) pyproject.toml \
 	toolkit/pyproject.toml companion/pyproject.toml \
 	metadata.csv manifest.json $(shell find assets architect_snippets -type f 2>/dev/null)
 
@@ -35,10 +35,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/bench_velocity.py
 
-# dist/: the Agent wheel (the check only) and the toolkit wheel.
+# dist/: the Agent wheel (the check only), the toolkit wheel and the companion wheel.
 wheel: $(VENV)/.ready
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
+	$(BIN)/python -m build --wheel --no-isolation --outdir dist companion
 
 $(VENV)/.ready: requirements/dev.txt
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required (set PY=python3.X)"; exit 1; }
