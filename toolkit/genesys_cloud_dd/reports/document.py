@@ -1,6 +1,11 @@
-"""A tiny document model rendered to both Markdown and standalone HTML (headings, text, lists, tables, images)."""
+"""A tiny document model rendered to both Markdown and self-contained HTML (headings, text, lists, tables, images).
 
+The HTML carries its images inline (data: URIs), so one file can be attached to a support case as it is.
+"""
+
+import base64
 import html
+import os
 
 
 class Document:
@@ -43,7 +48,7 @@ class Document:
                 out.append(f'![{block[2]}]({block[1]})')
         return '\n\n'.join(out) + '\n'
 
-    def html(self):
+    def html(self, base_dir=None):
         body = []
         for block in self.blocks:
             kind = block[0]
@@ -58,7 +63,7 @@ class Document:
                 rows = ''.join('<tr>' + ''.join(f'<td>{_esc(c)}</td>' for c in r) + '</tr>' for r in block[2])
                 body.append(f'<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
             elif kind == 'img':
-                body.append(f'<figure><img src="{_esc(block[1])}" alt="{_esc(block[2])}">'
+                body.append(f'<figure><img src="{_esc(_inline(block[1], base_dir))}" alt="{_esc(block[2])}">'
                             f'<figcaption>{_esc(block[2])}</figcaption></figure>')
         style = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}'
                  'table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;'
@@ -73,3 +78,23 @@ def _cell(value):
 
 def _esc(value):
     return html.escape(str(value))
+
+
+def _inline(path, base_dir):
+    """A data: URI of the image when it exists beside the document, else its relative path."""
+    full = os.path.join(base_dir, path) if base_dir else None
+    if not full or not os.path.isfile(full):
+        return path
+    with open(full, 'rb') as f:
+        return 'data:image/png;base64,' + base64.b64encode(f.read()).decode('ascii')
+
+
+def write_documents(doc, out_dir):
+    """report.md (images beside it) and a self-contained report.html; returns their paths."""
+    paths = []
+    for name, content in (('report.md', doc.markdown()), ('report.html', doc.html(out_dir))):
+        path = os.path.join(out_dir, name)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(content)
+        paths.append(path)
+    return paths
