@@ -301,17 +301,17 @@ def test_licenses_pack_matches_billing_ground_truth(client, emulator, clock, tmp
     tokens_chart = read_csv(out / 'ai_experience_tokens.csv')
     assert tokens_chart[-1]['projected'] == str(round(expected, 2)).rstrip('0').rstrip('.')
     assert float(tokens_chart[0]['allowance']) == truth.token_allowance
-    users = 'user' if truth.cx_actual == 1 else 'users'
-    assert any(line.startswith(f'Genesys Cloud CX 3 Concurrent User: {truth.cx_actual} {users} of '
-                               f'{truth.cx_prepaid} users purchased') for line in summary), summary
+    assert any(line.startswith(f'Genesys Cloud CX 3 Concurrent User: {truth.cx_actual} of {truth.cx_prepaid} users '
+                               f'purchased') for line in summary), summary
     md = (out / 'report.md').read_text()
     assert md.count('30 minutes') == 1  # the rule, explained once
     overage = max(0.0, expected - truth.token_allowance)
+    cost = {r['charge']: r for r in read_csv(out / 'overage_cost.csv')}
+    assert cost['Genesys Cloud Voice Minutes']['kind'] == 'billed as used'  # nothing prepaid: not an "overage"
     if overage:
-        cost = read_csv(out / 'overage_cost.csv')
-        assert cost == [{'charge': 'AI Experience Tokens', 'projected_overage_cost': f'{overage * 1.5:.2f}'
-                         .rstrip('0').rstrip('.'), 'currency': 'USD'}]
-        assert 'Projected overage cost: ' in md
+        assert cost['AI Experience Tokens'] == {'charge': 'AI Experience Tokens', 'kind': 'overage', 'currency': 'USD',
+                                                'projected_cost': str(round(overage * 1.5, 2)).rstrip('0').rstrip('.')}
+        assert f'Projected overage cost: {overage * 1.5:,.2f} USD' in md
     assert_every_chart_has_its_csv(files)
     assert set(chart_series) == {f for f in files if f.endswith('.png')}
     assert_readable(out)
@@ -371,3 +371,29 @@ def test_datadog_needs_both_keys(real_emulator, tmp_path):
                           timeout=60, env=dict(env, DD_API_KEY='only-one'))
     assert proc.returncode == 2 and 'DD_APP_KEY' in proc.stderr and 'only-one' not in proc.stderr
     assert sum(real_emulator.requests.values()) == 0
+
+
+def test_a_raise_inside_the_window_changes_the_limit_from_its_date(limits_pack, tmp_path):
+    """The limits pack's own data with one more implemented change request, mid-window: every statement uses the
+    value in force on its date."""
+    import copy
+
+    data = copy.deepcopy(limits_pack[0])
+    top = limits_pack[1].headline
+    before = data.limits[top.namespace][top.limit_name][0]
+    raised_on = data.first + timedelta(days=45)
+    data.limits[top.namespace][top.limit_name] = (before * 2, data.limits[top.namespace][top.limit_name][1])
+    data.change_requests.append({'id': 'cr-1', 'namespace': top.namespace, 'key': top.limit_name,
+                                 'status': 'ChangeImplemented', 'currentValue': float(before * 2),
+                                 'requestedValue': float(before * 2), 'dateCreated': '2026-01-01T00:00:00.000Z',
+                                 'dateCompleted': f'{raised_on.isoformat()}T09:30:00.000Z'})
+    result = limits.write_report(data, str(tmp_path / 'pack'))
+    assert result.headline.limit_name == top.limit_name
+    assert result.headline.value == (before * 2 if result.headline.last_hit >= raised_on else before)
+    assert f'raised from {before:,} to {before * 2:,} on {raised_on.isoformat()}' in result.paragraph
+    for row in read_csv(tmp_path / 'pack' / 'ratelimits_hourly.csv'):
+        if (row['namespace'], row['limit_name']) == (top.namespace, top.limit_name):
+            expected = before if row['date'] < raised_on.isoformat() else before * 2
+            assert int(row['effective_limit']) == expected, row
+    changes = {(r['namespace'], r['key']): r['changes'] for r in read_csv(tmp_path / 'pack' / 'limits.csv')}
+    assert f'{raised_on.isoformat()}: {before:,} -> {before * 2:,}' in changes[(top.namespace, top.limit_name)]

@@ -161,14 +161,15 @@ def daily_lines(path, days, series, title, ylabel, subtitle='', limit=None, mark
 
 
 def ranked_bars(path, labels, values, title, xlabel, subtitle='', csv_header=('item', 'value'), reference=None,
-                integer=True, csv_rows=None):
+                integer=True, csv_rows=None, suffix='', label=None):
     """Horizontal bars, largest on top; reference: (label, x) drawn as a black dashed line."""
     plt, fig, ax = _figure(height=max(3.0, 0.42 * len(labels) + 1.6))
     positions = list(range(len(labels)))[::-1]
     ax.barh(positions, values, color=PALETTE[0], height=0.6)
     for y, value in zip(positions, values):
-        ax.text(value, y, '  ' + (numbers.count(value) if integer else numbers.amount(value)), va='center',
-                fontsize=8)
+        text = label(value) if label else (numbers.count(value) if integer else numbers.amount(value, 1)) + suffix
+        ax.text(value, y, '  ' + text,
+                va='center', fontsize=8)
     ax.set_yticks(positions)
     ax.set_yticklabels(labels, fontsize=8)
     drawn = 1 if labels else 0

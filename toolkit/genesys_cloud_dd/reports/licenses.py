@@ -180,6 +180,12 @@ def _qty(value, unit):
     return f'{text} {n.unit_name(unit, value)}'.strip()
 
 
+def _of(part, whole, unit):
+    """'16 of 18 users', '4,069.84 of 6,300 tokens': the unit once, after the whole."""
+    text = n.count(part) if _is_level(unit) else n.amount(part)
+    return f'{text} of {_qty(whole, unit)}'
+
+
 def _period_label(period):
     return f'{n.iso(period.start.date())} to {n.iso((period.end - timedelta(days=1)).date())}'
 
@@ -240,17 +246,22 @@ def write_report(data, out_dir, org_label=''):
                               allowance=o.purchased if o else None, projection=projection))
 
     # 3. The cost driver: projected overage cost per charge.
-    costs = sorted(((o.name, o.projected_overage * o.overage_rate, o.currency) for o in outlooks
+    # Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used.
+    costs = sorted(((o.name, o.projected_overage * o.overage_rate, o.currency,
+                     'overage' if o.purchased else 'billed as used') for o in outlooks
                     if o.projected_overage and o.overage_rate), key=lambda t: (-t[1], t[0]))
-    total_cost = sum(c for _, c, _ in costs)
+    total_cost = sum(c[1] for c in costs)
     currency = costs[0][2] if costs else ''
     if costs:
-        sections.append(chart('overage_cost.png', charts.ranked_bars, [c[0] for c in costs], [c[1] for c in costs],
-                              f'Projected overage {n.money(total_cost, currency)}: '
-                              f'{n.percent(costs[0][1], total_cost)} from {costs[0][0]}', f'projected overage cost ({currency})',
-                              subtitle='projected overage quantity x the contract\'s overage rate', integer=False,
-                              csv_header=('charge', 'projected_overage_cost', 'currency'),
-                              csv_rows=[(c[0], round(c[1], 2), c[2]) for c in costs]))
+        sections.append(chart('overage_cost.png', charts.ranked_bars, [f'{c[0]} ({c[3]})' for c in costs],
+                              [c[1] for c in costs],
+                              f'Projected {n.money(total_cost, currency)} beyond the prepaid quantities: '
+                              f'{n.percent(costs[0][1], total_cost)} from {costs[0][0]}',
+                              f'projected cost at period end ({currency})',
+                              subtitle='projected quantity beyond the prepaid one x the contract\'s overage rate',
+                              label=lambda v: n.money(v, currency),
+                              csv_header=('charge', 'kind', 'projected_cost', 'currency'),
+                              csv_rows=[(c[0], c[3], round(c[1], 2), c[2]) for c in costs]))
 
     files.append(charts.write_csv(os.path.join(out_dir, DAILY_CSV),
                                   ('date', 'charge', 'unit', 'consumed_to_date', 'purchased'),
@@ -284,7 +295,8 @@ def write_report(data, out_dir, org_label=''):
     doc.table(('charge', 'purchased', 'consumed so far', 'projected at period end', 'projected overage',
                'overage cost'),
               [(o.name, _qty(o.purchased, o.unit) if o.purchased else 'nothing prepaid', _qty(o.consumed, o.unit),
-                _qty(o.projected, o.unit), _qty(o.projected_overage, o.unit) if o.purchased else 'billed as used',
+                _qty(o.projected, o.unit),
+                _qty(o.projected_overage, o.unit) if o.purchased else 'none (billed as used)',
                 n.money(o.projected_overage * o.overage_rate, o.currency) if o.projected_overage and o.overage_rate
                 else '') for o in outlooks])
     doc.heading('Billing periods')
@@ -306,7 +318,7 @@ def write_report(data, out_dir, org_label=''):
 def _outlook_line(o):
     if not o.purchased:
         return f'{o.name}: {_qty(o.consumed, o.unit)} so far, nothing prepaid (billed as used)'
-    line = (f'{o.name}: {_qty(o.consumed, o.unit)} of {_qty(o.purchased, o.unit)} purchased '
+    line = (f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased '
             f'({n.percent(o.consumed, o.purchased)}); projected {_qty(o.projected, o.unit)} at period end')
     if o.projected_overage:
         cost = f', about {n.money(o.projected_overage * o.overage_rate, o.currency)}' if o.overage_rate else ''
@@ -322,20 +334,25 @@ def _paragraph(data, outlooks, costs, total_cost, currency):
     out.append(f'Open billing period {_period_label(period)}, as of {n.iso(data.now)}.')
     for o in outlooks:
         if _is_level(o.unit) and o.purchased:
-            out.append(f'{o.name}: billable peak {_qty(o.consumed, o.unit)} of {_qty(o.purchased, o.unit)} purchased '
+            out.append(f'{o.name}: billable peak {_of(o.consumed, o.purchased, o.unit)} purchased '
                        f'so far (30-minute rule, below), projected {_qty(o.projected, o.unit)} at period end'
                        + (f', {_qty(o.projected_overage, o.unit)} over' if o.projected_overage else '') + '.')
         elif o.purchased:
-            out.append(f'{o.name}: {_qty(o.consumed, o.unit)} of an allowance of {_qty(o.purchased, o.unit)} '
+            out.append(f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} of the allowance '
                        f'({n.percent(o.consumed, o.purchased)}) used; at the run rate so far '
                        f'{_qty(o.projected, o.unit)} by period end'
                        + (f', an overage of {_qty(o.projected_overage, o.unit)}' if o.projected_overage else
                           ', within the allowance') + '.')
         else:
             out.append(f'{o.name}: {_qty(o.consumed, o.unit)} so far, billed as used (nothing prepaid).')
-    if costs:
-        out.append(f'Projected overage cost: {n.money(total_cost, currency)}, '
-                   f'{n.percent(costs[0][1], total_cost)} of it from {costs[0][0]} [overage_cost.png].')
+    overage = [c for c in costs if c[3] == 'overage']
+    as_used = [c for c in costs if c[3] != 'overage']
+    if overage:
+        out.append(f'Projected overage cost: {n.money(sum(c[1] for c in overage), currency)}, '
+                   + ', '.join(f'{n.money(c[1], c[2])} from {c[0]}' for c in overage) + ' [overage_cost.png].')
     else:
         out.append('No overage is projected for the charges with a purchased quantity.')
+    if as_used:
+        out.append('Charges with nothing prepaid, billed as used, add '
+                   + ', '.join(f'{n.money(c[1], c[2])} ({c[0]})' for c in as_used) + ' by period end.')
     return out

@@ -320,21 +320,20 @@ def write_report(data, out_dir, org_label='') -> Result:
     markers = []
     if top:
         line = limit_timeline(data, top.namespace, top.limit_name)
-        markers = [(r.day, f'raised {n.count(r.before)} -> {n.count(r.after)}') for r in line.raises
-                   if axis[0] <= r.day <= axis[-1]]
+        raises = [r for r in line.raises if axis[0] <= r.day <= axis[-1]]
+        markers = [(r.day, f'limit raised {n.count(r.before)} \u2192 {n.count(r.after)}') for r in raises]
         markers += [(d, f'requested {n.count(v)} ({s})') for d, v, s in line.open_requests if axis[0] <= d <= axis[-1]]
         ids = top.clients
         per = defaultdict(Counter)
         for r in data.ratelimits:
             if (r.namespace, r.limit_name) == (top.namespace, top.limit_name):
                 per[r.entity_id][r.day] += r.count
-        values_now = n.count(top.value)
         name = chart('binding_limit.png', charts.daily_bars, axis,
                      _top(ids, lambda cs: [sum(per[c][d] for c in cs) for d in axis], lambda c: names.get(c, c)),
                      f'{top.limit_name} reached 90 % on {top.days_hit} of {n.plural(top.days_with_data, "day")} '
                      f'with data', 'rate-limit events per day',
-                     subtitle=f'{top.namespace}; effective limit {values_now} {limit_unit(top.limit_name)} per client '
-                              f'on {n.iso(top.last_hit)}; events per OAuth client (Genesys rate-limit aggregates)',
+                     subtitle=f'{top.namespace}; limit in force per client: {_in_force(line, axis, top.limit_name)}; '
+                              f'events per OAuth client (Genesys rate-limit aggregates)',
                      markers=markers)
         evidence.append(name)
 
@@ -351,7 +350,8 @@ def write_report(data, out_dir, org_label='') -> Result:
         chart('busiest_minute.png', charts.daily_lines, vdays,
               [(c, [velocity[c].get(d, (None,))[0] for d in vdays]) for c in ranked[:charts.TOP]],
               f'Busiest minute: {busiest[0]} sent {n.count(busiest[2])} requests on {n.iso(busiest[1])}, '
-              f'limit {n.count(limit_then)}', 'requests in the busiest minute of the day',
+              f'{_versus(busiest[2], limit_then)} limit of {n.count(limit_then)} a minute',
+              'requests in the busiest minute of the day',
               subtitle=f'{n.plural(near_minutes, "minute")} at {NEAR:.0%} of the limit or more; companion module '
                        f'per-minute counts ({VELOCITY_REQUESTS}) from Datadog',
               limit=(f'{CLIENT_LIMIT[1]} in force', [line.at(d) or DEFAULT_CLIENT_LIMIT for d in vdays]))
@@ -419,7 +419,10 @@ def write_report(data, out_dir, org_label='') -> Result:
         high = [o for o in data.objects if o['count'] >= 0.8 * o['limit']]
         chart('object_limits.png', charts.ranked_bars,
               [_object_label(o) for o in rows], [100.0 * o['count'] / o['limit'] for o in rows],
-              f'{n.plural(len(high), "object limit")} at 80 % or more', 'percent of the limit in use',
+              f'{n.plural(len(high), "object limit")} at 80 % or more'
+              + (': ' + ', '.join(f'{o.get("object_type") or o.get("limit_key")} {n.percent(o["count"], o["limit"])}'
+                                  for o in rows[:3] if o in high) if high else ''),
+              'percent of the limit in use', suffix=' %',
               subtitle=f'latest {OBJECTS_COUNT} against {OBJECTS_LIMIT} (object_limits collector, from Datadog)',
               reference=('the limit (100 %)', 100), integer=False,
               csv_header=('namespace', 'limit_key', 'object_type', 'parent_name', 'count', 'limit', 'percent'),
@@ -444,6 +447,26 @@ def write_report(data, out_dir, org_label='') -> Result:
     doc = _document(data, org_label, paragraph, summary, chart_series, top, names, totals, daily, ranked_clients)
     files[:0] = write_documents(doc, out_dir)
     return Result(files, chart_series, found, summary, top, ' '.join(paragraph))
+
+
+def _in_force(line, axis, key):
+    """'300 a minute' or '300 a minute until 2026-10-14, 600 from 2026-10-15' over the days shown."""
+    unit = limit_unit(key)
+    parts, previous = [], None
+    for day in axis:
+        value = line.at(day)
+        if value != previous:
+            parts.append((day, value))
+            previous = value
+    if len(parts) == 1:
+        return f'{n.count(parts[0][1] or 0)} {unit}'
+    text = [f'{n.count(parts[0][1] or 0)} {unit} until {n.iso(parts[1][0] - timedelta(days=1))}']
+    text += [f'{n.count(v or 0)} from {n.iso(d)}' for d, v in parts[1:]]
+    return ', '.join(text)
+
+
+def _versus(value, limit):
+    return 'above its' if value > limit else 'at its' if value >= NEAR * limit else 'below its'
 
 
 def _object_label(o):
@@ -513,8 +536,9 @@ def _paragraph(data, top, names, totals, busiest, velocity, top_endpoints, actio
                    'Datadog, read with --datadog); the rate-limit events above are Genesys\'s own per-minute '
                    'evidence.')
     if actions:
-        out.append(f'Data Actions reached 90 % of their limits on {len({r.day for r in actions})} days, '
-                   f'{len({r.entity_id for r in actions})} actions [data_action_bursts.png].')
+        how_many = n.plural(len({r.entity_id for r in actions}), 'action')
+        out.append(f'Data Actions reached 90 % of their limits on {len({r.day for r in actions})} of the '
+                   f'{n.plural(with_data, "day")} with data, across {how_many} [data_action_bursts.png].')
     if data.mitigations:
         out.append('What the integration already does: ' + '; '.join(data.mitigations) + '.')
     else:
