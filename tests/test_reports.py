@@ -178,8 +178,8 @@ def test_summary_states_the_binding_limit_at_its_effective_value(limits_pack, sh
     for b in (b for b in result.bindings if b.is_client):
         assert b.entity_name == clients[b.entity_id]
         assert b.limit_value == effective_truth(org, b.namespace, b.limit_name, b.last_hit)
-        assert any(line.startswith(f'{b.entity_name}: {b.namespace} {b.limit_name} (limit {b.limit_value:,} on')
-                   for line in result.summary)
+        assert any(line.startswith(f'{b.entity_name}: {b.namespace} {b.limit_name} (limit {b.limit_value:,} '
+                                   'when last reached') for line in result.summary)
     # The hourly CSV carries the limit in force at each hour, raised or not.
     for row in read_csv(out / 'ratelimits_hourly.csv')[:200]:
         day = datetime.fromisoformat(row['date']).date()

@@ -235,8 +235,9 @@ def write_report(data, out_dir, org_label=''):
         values = [v for _, v in series]
         projection = ((period.end - timedelta(days=1)).date(), o.projected) if o and period else None
         if o and o.purchased:
-            title = (f'{name}: projected {n.count(o.projected)} of {_qty(round(o.purchased), unit)} by period end'
-                     + (f', {n.count(o.projected_overage)} over' if o.projected_overage else ', within the allowance'))
+            title = (f'{name}: projected {_qty(round(o.projected), unit)} at period end, '
+                     + (f'{n.count(o.projected_overage)} over the {n.count(o.purchased)} purchased'
+                        if o.projected_overage else f'within the {n.count(o.purchased)} purchased'))
         else:
             title = f'{name}: {_qty(round(values[-1]), unit)} so far, nothing prepaid (billed as used)'
         sections.append(chart(f'{_slug(name)}.png', charts.to_date, days, values, title,

@@ -569,8 +569,8 @@ def _summary_lines(data, found, names):
     for b in (b for b in found if b.is_client):
         also = ', '.join(f'{k} on {n.plural(d, "day")}' for k, d in b.other_limits)
         others = f'; also {also}' if also else ''
-        summary.append(f'{b.entity_name}: {b.namespace} {b.limit_name} (limit {n.count(b.limit_value)} on '
-                       f'{n.iso(b.last_hit)}) reached on {b.days_hit} of {n.plural(span, "day")} with data '
+        summary.append(f'{b.entity_name}: {b.namespace} {b.limit_name} (limit {n.count(b.limit_value)} when last '
+                       f'reached, {n.iso(b.last_hit)}) reached on {b.days_hit} of {n.plural(span, "day")} with data '
                        f'({n.percent(b.days_hit, span)}), {n.plural(b.hours_hit, "hour")}, '
                        f'{n.plural(b.records, "event")}{others}')
     other = defaultdict(lambda: {'entities': set(), 'days': set(), 'records': 0})
