@@ -24,7 +24,7 @@ from genesys_cloud_dd.emulator.data.ratelimits import ratelimit_history
 from genesys_cloud_dd.emulator.data.usage import aggregate
 from genesys_cloud_dd.reports import licenses, limits
 from genesys_cloud_dd.reports.datadog_history import MetricsHistory
-from tests.conftest import START
+from tests.conftest import DD_API_KEY_CANARY, SECRET_CANARY, START
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS = 90
@@ -92,7 +92,8 @@ def assert_every_chart_has_its_csv(files):
 @pytest.fixture(scope='module')
 def shared():
     clock = FakeClock(START)
-    with Emulator(OrgOptions(seed=7, users=40, queues=3, oauth_clients=11, days=DAYS + 10), clock=clock) as emu:
+    with Emulator(OrgOptions(seed=7, users=40, queues=3, oauth_clients=11, days=DAYS + 10), clock=clock,
+                  client_secret=SECRET_CANARY) as emu:
         yield emu, clock
 
 
@@ -169,7 +170,8 @@ def test_summary_states_the_binding_limit_at_its_effective_value(limits_pack, sh
     assert top.hours_hit == len({r.hour for r in records})
     assert top.days_with_data == DAYS  # the emulator has history for every day asked
     text = result.paragraph
-    assert f'{top.namespace} {top.limit_name} ({top.value:,} requests a minute per OAuth client' in text
+    assert (f'{top.namespace} {top.limit_name} ({top.value:,} requests a minute per OAuth client, in force on '
+            f'{top.last_hit.isoformat()}, the last day it was reached') in text
     assert f'on {top.days_hit} of the {DAYS} days with data, in {top.hours_hit} hours in total' in text
     assert 'What the integration already does: not stated' in text and 'Requested: ' in text
     assert text in (out / 'report.md').read_text()
@@ -227,13 +229,14 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     tags = {'oauth_client_id': crm.id, 'oauth_client_name': crm.name}
     fake_datadog.add_points('genesys_cloud.velocity.requests', tags,
                             [(base + 3600 * 3 + i * 60, v) for i, v in enumerate(burst)])
-    fake_datadog.add_points('genesys_cloud.velocity.rate_limited',
-                            dict(tags, template_uri='/api/v2/users/{userId}'), [(base + 3600 * 3 + 120, 7)])
+    # 429s in three consecutive minutes from 12:02, and one more at 15:00: 4 minutes, the longest run 3.
+    fake_datadog.add_points('genesys_cloud.velocity.rate_limited', dict(tags, template_uri='/api/v2/users/{userId}'),
+                            [(base + 3600 * 3 + 120 + 60 * i, 7) for i in range(3)] + [(base + 3600 * 6, 1)])
     end_of_day = datetime.combine(clock.now().date() - timedelta(days=1), time(12), tzinfo=timezone.utc).timestamp()
     obj = {'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue'}
     fake_datadog.add_points('genesys_cloud.objects.count', obj, [(end_of_day, 930)])
     fake_datadog.add_points('genesys_cloud.objects.limit', obj, [(end_of_day, 1000)])
-    history = MetricsHistory(fake_datadog.url, 'api-key', 'app-key')
+    history = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, 'app-key')
     data = limits.pull_limits(_client(emulator, clock), 7, clock.now().date(), clock.sleep, progress=False,
                               history=history, dd_days=3)
     data.mitigations = ['retries 429s after Retry-After']
@@ -245,6 +248,10 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     assert int(row['client.credentials.token.rate.per.minute in force']) == limit
     assert (f'the busiest minute was {limit + 3:,} requests by {crm.name} on {day.isoformat()}, against a limit of '
             f'{limit:,}; 3 minutes at 90 % of the limit or more') in result.paragraph
+    assert (f'429s came back in 4 minutes; the longest run was 3 consecutive minutes ({crm.name}, from '
+            f'{day.isoformat()} 12:02 UTC) [minutes_429.png]') in result.paragraph
+    minutes = read_csv(tmp_path / 'pack' / 'minutes_429.csv')
+    assert [(r['date'], r[crm.name]) for r in minutes if r[crm.name] != '0'] == [(day.isoformat(), '4')]
     assert 'What the integration already does: retries 429s after Retry-After.' in result.paragraph
     objects = read_csv(tmp_path / 'pack' / 'object_limits.csv')
     assert objects == [{'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue', 'parent_name': '',
@@ -301,7 +308,7 @@ def test_licenses_pack_matches_billing_ground_truth(client, emulator, clock, tmp
     tokens_chart = read_csv(out / 'ai_experience_tokens.csv')
     assert tokens_chart[-1]['projected'] == str(round(expected, 2)).rstrip('0').rstrip('.')
     assert float(tokens_chart[0]['allowance']) == truth.token_allowance
-    assert any(line.startswith(f'Genesys Cloud CX 3 Concurrent User: {truth.cx_actual} of {truth.cx_prepaid} users '
+    assert any(line.startswith(f'Genesys Cloud CX 3 Concurrent User: {truth.cx_actual} of the {truth.cx_prepaid} users '
                                f'purchased') for line in summary), summary
     md = (out / 'report.md').read_text()
     assert md.count('30 minutes') == 1  # the rule, explained once

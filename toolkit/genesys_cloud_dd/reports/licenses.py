@@ -183,7 +183,7 @@ def _qty(value, unit):
 def _of(part, whole, unit):
     """'16 of 18 users', '4,069.84 of 6,300 tokens': the unit once, after the whole."""
     text = n.count(part) if _is_level(unit) else n.amount(part)
-    return f'{text} of {_qty(whole, unit)}'
+    return f'{text} of the {_qty(whole, unit)}'
 
 
 def _period_label(period):
@@ -204,6 +204,7 @@ def write_report(data, out_dir, org_label=''):
         chart_series[path] = draw(path, *args, **kwargs)
         files.extend([path, os.path.splitext(path)[0] + '.csv'])
         return name
+        return name
 
     # 1. Purchased vs billable peak per period, for every charge counted in users (whole users only).
     level_names = sorted({_charge_name(c) for p in data.periods for c in p.charges if _is_level(_charge_unit(c))})
@@ -219,11 +220,13 @@ def write_report(data, out_dir, org_label=''):
         title = (f'{name}: billable peak above the purchased {n.count(purchased[-1])} in '
                  f'{len(over)} of {n.plural(len(rows), "period")}' if over else
                  f'{name}: billable peak within the purchased quantity in every period')
-        sections.append(chart(f'{_slug(name)}_per_period.png', charts.period_bars, labels,
+        sections.append((f'{name}: purchased vs billable peak per billing period',
+                         THIRTY_MINUTE_RULE if not sections else '',
+                         chart(f'{_slug(name)}_per_period.png', charts.period_bars, labels,
                               [('purchased', purchased), ('billable peak (30-minute rule)', billable)], title,
                               n.unit_name(unit).capitalize() or 'quantity',
                               subtitle='per billing period; Genesys billing contract (actual and prepaid '
-                                       'quantity)'))
+                                       'quantity)')))
 
     # 2. Cumulative charges (AI tokens, minutes): consumed to date against the allowance, with the projection.
     for name, series in sorted(data.daily.items()):
@@ -240,11 +243,12 @@ def write_report(data, out_dir, org_label=''):
                         if o.projected_overage else f'within the {n.count(o.purchased)} purchased'))
         else:
             title = f'{name}: {_qty(round(values[-1]), unit)} so far, nothing prepaid (billed as used)'
-        sections.append(chart(f'{_slug(name)}.png', charts.to_date, days, values, title,
+        heading = f'{name}: consumed against the allowance' if o and o.purchased else f'{name}: billed as used'
+        sections.append((heading, '', chart(f'{_slug(name)}.png', charts.to_date, days, values, title,
                               f'{n.unit_name(unit).capitalize() or "quantity"} consumed since the period start',
                               subtitle='billable usage report, cumulative to the end of each day; projection at the '
                                        'run rate so far',
-                              allowance=o.purchased if o else None, projection=projection))
+                              allowance=o.purchased if o else None, projection=projection)))
 
     # 3. The cost driver: projected overage cost per charge.
     # Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used.
@@ -254,7 +258,8 @@ def write_report(data, out_dir, org_label=''):
     total_cost = sum(c[1] for c in costs)
     currency = costs[0][2] if costs else ''
     if costs:
-        sections.append(chart('overage_cost.png', charts.ranked_bars, [f'{c[0]} ({c[3]})' for c in costs],
+        sections.append(('What drives the projected cost', '',
+                         chart('overage_cost.png', charts.ranked_bars, [f'{c[0]} ({c[3]})' for c in costs],
                               [c[1] for c in costs],
                               f'Projected {n.money(total_cost, currency)} beyond the prepaid quantities: '
                               f'{n.percent(costs[0][1], total_cost)} from {costs[0][0]}',
@@ -262,7 +267,7 @@ def write_report(data, out_dir, org_label=''):
                               subtitle='projected quantity beyond the prepaid one x the contract\'s overage rate',
                               label=lambda v: n.money(v, currency),
                               csv_header=('charge', 'kind', 'projected_cost', 'currency'),
-                              csv_rows=[(c[0], c[3], round(c[1], 2), c[2]) for c in costs]))
+                              csv_rows=[(c[0], c[3], round(c[1], 2), c[2]) for c in costs])))
 
     files.append(charts.write_csv(os.path.join(out_dir, DAILY_CSV),
                                   ('date', 'charge', 'unit', 'consumed_to_date', 'purchased'),
@@ -280,17 +285,16 @@ def write_report(data, out_dir, org_label=''):
     summary = [_outlook_line(o) for o in outlooks] or ['No open billing period: nothing to project.']
     paragraph = _paragraph(data, outlooks, costs, total_cost, currency)
     doc = Document('Licences and billing: outlook' + (f' for {org_label}' if org_label else ''))
-    if period:
-        doc.text(f'Open billing period {_period_label(period)}, as of {n.iso(data.now)}. Sources: Genesys Cloud '
-                 f'billing contract and periods, billable usage report (one per elapsed day), licence assignments.')
+    doc.text('Sources: Genesys Cloud billing contract and its periods, the billable usage report (one per elapsed day '
+             'of the open period), licence assignments.')
     doc.heading('Summary')
     doc.text(' '.join(paragraph))
     doc.bullets([f'Not included: {note}' for note in data.notes])
-    if level_names:
-        doc.heading('Purchased vs billable peak per billing period')
-        doc.text(THIRTY_MINUTE_RULE)
-    for name in sections:
-        doc.image(name, name[:-4].replace('_', ' '))
+    for heading, text, name in sections:
+        doc.heading(heading)
+        if text:
+            doc.text(text)
+        doc.image(name, heading)
         doc.text(f'Numbers: {name[:-4]}.csv')
     doc.heading('Projected position at the end of the open period')
     doc.table(('charge', 'purchased', 'consumed so far', 'projected at period end', 'projected overage',
@@ -302,7 +306,8 @@ def write_report(data, out_dir, org_label=''):
                 else '') for o in outlooks])
     doc.heading('Billing periods')
     doc.table(('period', 'status', 'charge', 'purchased', 'billed quantity', 'overage'),
-              [(_period_label(p), p.status, _charge_name(c), _qty(c.get('prepaidQuantity') or 0, _charge_unit(c)),
+              [(_period_label(p), p.status, _charge_name(c),
+                _qty(c.get('prepaidQuantity'), _charge_unit(c)) if c.get('prepaidQuantity') else 'nothing prepaid',
                 _qty(c.get('actualQuantity') or 0, _charge_unit(c)), _qty(c.get('overageQuantity') or 0,
                                                                           _charge_unit(c)))
                for p in data.periods for c in p.charges])
@@ -335,12 +340,12 @@ def _paragraph(data, outlooks, costs, total_cost, currency):
     out.append(f'Open billing period {_period_label(period)}, as of {n.iso(data.now)}.')
     for o in outlooks:
         if _is_level(o.unit) and o.purchased:
-            out.append(f'{o.name}: billable peak {_of(o.consumed, o.purchased, o.unit)} purchased '
-                       f'so far (30-minute rule, below), projected {_qty(o.projected, o.unit)} at period end'
+            out.append(f'{o.name}: billable peak so far {_of(o.consumed, o.purchased, o.unit)} purchased '
+                       f'(30-minute rule, below), projected {_qty(o.projected, o.unit)} at period end'
                        + (f', {_qty(o.projected_overage, o.unit)} over' if o.projected_overage else '') + '.')
         elif o.purchased:
-            out.append(f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} of the allowance '
-                       f'({n.percent(o.consumed, o.purchased)}) used; at the run rate so far '
+            out.append(f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased used so far '
+                       f'({n.percent(o.consumed, o.purchased)}); at this run rate '
                        f'{_qty(o.projected, o.unit)} by period end'
                        + (f', an overage of {_qty(o.projected_overage, o.unit)}' if o.projected_overage else
                           ', within the allowance') + '.')
@@ -349,8 +354,10 @@ def _paragraph(data, outlooks, costs, total_cost, currency):
     overage = [c for c in costs if c[3] == 'overage']
     as_used = [c for c in costs if c[3] != 'overage']
     if overage:
-        out.append(f'Projected overage cost: {n.money(sum(c[1] for c in overage), currency)}, '
-                   + ', '.join(f'{n.money(c[1], c[2])} from {c[0]}' for c in overage) + ' [overage_cost.png].')
+        split = (f'all from {overage[0][0]}' if len(overage) == 1 else
+                 ', '.join(f'{n.money(c[1], c[2])} from {c[0]}' for c in overage))
+        out.append(f'Projected overage cost: {n.money(sum(c[1] for c in overage), currency)}, {split} '
+                   f'[overage_cost.png].')
     else:
         out.append('No overage is projected for the charges with a purchased quantity.')
     if as_used:
