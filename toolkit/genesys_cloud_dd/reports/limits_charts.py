@@ -151,7 +151,7 @@ def _data_action_bursts(ev, chart):
     chart('data_action_bursts.png', charts.daily_bars, axis,
           [(k, [per_limit[k][d] for d in axis]) for k in sorted(per_limit)],
           f'Data Actions reached 90 % of {first_limit} on {len({r.day for r in ev.actions})} of '
-          f'{n.plural(len(ev.with_data), "day")}', 'rate-limit events per day',
+          f'{n.plural(len(ev.with_data), "day")} with data', 'rate-limit events per day',
           subtitle=f'{n.plural(len({r.entity_id for r in ev.actions}), "action")}, '
                    f'{n.plural(len({r.hour for r in ev.actions}), "hour")} in total; limit in force: '
                    f'{in_force(line, axis, first_limit)} (Genesys rate-limit aggregates)', markers=markers)
