@@ -260,6 +260,22 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     assert_readable(tmp_path / 'pack')
 
 
+def test_datadog_failure_leaves_a_note_and_the_genesys_evidence(client, clock, fake_datadog, tmp_path):
+    fake_datadog.fail_next(1, status=500)
+    history = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, 'app-key')
+    data = limits.pull_limits(client, 7, clock.now().date(), clock.sleep, progress=False, history=history, dd_days=2)
+    assert data.velocity is None and data.usage and data.ratelimits
+    assert 'per-minute velocity from Datadog: not available (Datadog metrics query: HTTP 500)' in data.notes
+    assert data.objects == []  # the object queries still ran, and Datadog holds no object counts
+    result = limits.write_report(data, str(tmp_path / 'pack'))
+    assert 'busiest_minute.png' not in {os.path.basename(f) for f in result.files}
+    assert 'Not included: per-minute velocity from Datadog' in (tmp_path / 'pack' / 'report.md').read_text()
+    rejected = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, '')  # no application key: 403
+    data = limits.pull_limits(client, 3, clock.now().date(), clock.sleep, progress=False, history=rejected, dd_days=1)
+    assert any('HTTP 403; check DD_API_KEY, DD_APP_KEY' in note for note in data.notes)
+    assert not any(DD_API_KEY_CANARY in note for note in data.notes)
+
+
 def test_missing_permission_leaves_a_note(client, emulator, clock, tmp_path):
     emulator.permissions.deny('analytics:rateLimitAggregate:view')
     data = limits.pull_limits(client, 10, clock.now().date(), clock.sleep, progress=False)

@@ -69,6 +69,8 @@ def run(args) -> int:
             raise UsageError(f'--days must be between 1 and {MAX_DAYS} (the Usage API keeps a year)')
         if args.report == 'limits' and not 1 <= args.dd_days <= 30:
             raise UsageError('--dd-days must be between 1 and 30')
+        if args.report == 'limits' and args.requested_value is not None and args.requested_value < 1:
+            raise UsageError('--requested-value must be a positive whole number')
     except UsageError as e:  # ConfigFileError included
         print(f'Error: {e}', file=sys.stderr)
         return 2
