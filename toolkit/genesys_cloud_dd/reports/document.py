@@ -29,6 +29,14 @@ class Document:
     def image(self, path, alt):
         self.blocks.append(('img', path, alt))
 
+    def chart(self, heading, text, png):
+        """A chart's section: its heading, what to read in it, the picture, and the CSV beside it."""
+        self.heading(heading)
+        if text:
+            self.text(text)
+        self.image(png, heading)
+        self.text(f'Numbers: {png[:-4]}.csv')
+
     def markdown(self):
         out = []
         for block in self.blocks:

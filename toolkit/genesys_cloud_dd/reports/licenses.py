@@ -291,11 +291,7 @@ def write_report(data, out_dir, org_label=''):
     doc.text(' '.join(paragraph))
     doc.bullets([f'Not included: {note}' for note in data.notes])
     for heading, text, name in sections:
-        doc.heading(heading)
-        if text:
-            doc.text(text)
-        doc.image(name, heading)
-        doc.text(f'Numbers: {name[:-4]}.csv')
+        doc.chart(heading, text, name)
     doc.heading('Projected position at the end of the open period')
     doc.table(('charge', 'purchased', 'consumed so far', 'projected at period end', 'projected overage',
                'overage cost'),

@@ -175,11 +175,7 @@ def document(ev, org_label, paragraph, summary, chart_series):
     ]
     for name, heading, text in sections:
         if name in charts_:
-            doc.heading(heading)
-            if text:
-                doc.text(text)
-            doc.image(name, heading)
-            doc.text(f'Numbers: {name[:-4]}.csv')
+            doc.chart(heading, text, name)
     doc.heading('Which limit binds, for which client')
     doc.bullets(summary)
     doc.heading('OAuth clients')
