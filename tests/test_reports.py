@@ -243,6 +243,7 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     result = limits.write_report(data, str(tmp_path / 'pack'))
     assert history.requests_made == 3 * 2 + 2  # a query per day and velocity metric, then the object counts
     busiest = read_csv(tmp_path / 'pack' / 'busiest_minute.csv')
+    assert busiest[0]['date'] == day.isoformat()  # the 3-day window starts a day earlier, without data
     row = next(r for r in busiest if r['date'] == day.isoformat())
     assert int(row[crm.name]) == limit + 3 and int(row[wfm.name]) == 25
     assert int(row['client.credentials.token.rate.per.minute in force']) == limit

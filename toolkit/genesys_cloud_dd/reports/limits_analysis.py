@@ -168,7 +168,7 @@ def throttled_minutes(data):
     for series in data.velocity_429 or []:
         label = series.tags.get('oauth_client_name') or 'unknown client'
         out[label].update(when.replace(second=0, microsecond=0) for when, value in series.points if value > 0)
-    return {label: sorted(minutes) for label, minutes in out.items()}
+    return {label: sorted(minutes) for label, minutes in out.items() if minutes}
 
 
 @dataclass

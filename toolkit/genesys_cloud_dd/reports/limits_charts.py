@@ -75,12 +75,17 @@ def versus(value, limit):
     return 'above its' if value > limit else 'at its' if value >= NEAR * limit else 'below its'
 
 
+def _velocity_days(data, first_with_data):
+    """The days of the per-minute window, from the first that has data (the axis spans data that exists)."""
+    return [d for d in data.days if max(data.velocity_days[0], first_with_data) <= d <= data.velocity_days[1]]
+
+
 def _busiest_minute(ev, chart):
     """Per-minute requests from the companion module (Datadog), against the limit in force that day."""
     if not ev.busiest:
         return
     velocity, data = ev.velocity, ev.data
-    days = [d for d in data.days if data.velocity_days[0] <= d <= data.velocity_days[1]]
+    days = _velocity_days(data, min(d for c in velocity for d in velocity[c]))
     ranked = sorted(velocity, key=lambda c: (-max(v[0] for v in velocity[c].values()), c))
     client, day, value = ev.busiest
     line = limit_timeline(data, *CLIENT_LIMIT)
@@ -99,7 +104,7 @@ def _minutes_429(ev, chart):
     if not ev.minutes_429:
         return
     data = ev.data
-    days = [d for d in data.days if data.velocity_days[0] <= d <= data.velocity_days[1]]
+    days = _velocity_days(data, min(m[0].date() for m in ev.minutes_429.values() if m))
     clients = sorted(ev.minutes_429, key=lambda c: (-len(ev.minutes_429[c]), c))
     per_day = {c: Counter(m.date() for m in ev.minutes_429[c]) for c in clients}
     total = sum(len(m) for m in ev.minutes_429.values())
