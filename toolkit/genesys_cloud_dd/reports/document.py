@@ -19,6 +19,10 @@ class Document:
     def text(self, text):
         self.blocks.append(('p', text))
 
+    def lead(self, text):
+        """The summary a reader reads first: a paragraph, boxed in HTML."""
+        self.blocks.append(('lead', text))
+
     def bullets(self, items):
         if items:
             self.blocks.append(('ul', list(items)))
@@ -43,7 +47,7 @@ class Document:
             kind = block[0]
             if kind == 'h':
                 out.append('#' * block[1] + ' ' + block[2])
-            elif kind == 'p':
+            elif kind in ('p', 'lead'):
                 out.append(block[1])
             elif kind == 'ul':
                 out.append('\n'.join(f'- {item}' for item in block[1]))
@@ -64,6 +68,8 @@ class Document:
                 body.append(f'<h{block[1]}>{_esc(block[2])}</h{block[1]}>')
             elif kind == 'p':
                 body.append(f'<p>{_esc(block[1])}</p>')
+            elif kind == 'lead':
+                body.append(f'<p class="lead">{_esc(block[1])}</p>')
             elif kind == 'ul':
                 body.append('<ul>' + ''.join(f'<li>{_esc(i)}</li>' for i in block[1]) + '</ul>')
             elif kind == 'table':
@@ -75,7 +81,8 @@ class Document:
                             f'<figcaption>{_esc(block[2])}</figcaption></figure>')
         style = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}'
                  'table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;'
-                 'text-align:left}th{background:#f3f3f3}img{max-width:100%}figure{margin:1.5em 0}')
+                 'text-align:left}th{background:#f3f3f3}img{max-width:100%}figure{margin:1.5em 0}'
+                 '.lead{background:#f4f8fb;border-left:4px solid #0072B2;padding:0.8em 1em;line-height:1.5}')
         return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(self.title)}</title>'
                 f'<style>{style}</style></head><body>\n' + '\n'.join(body) + '\n</body></html>\n')
 

@@ -288,7 +288,7 @@ def write_report(data, out_dir, org_label=''):
     doc.text('Sources: Genesys Cloud billing contract and its periods, the billable usage report (one per elapsed day '
              'of the open period), licence assignments.')
     doc.heading('Summary')
-    doc.text(' '.join(paragraph))
+    doc.lead(' '.join(paragraph))
     doc.bullets([f'Not included: {note}' for note in data.notes])
     for heading, text, name in sections:
         doc.chart(heading, text, name)

@@ -154,7 +154,7 @@ def document(ev, org_label, paragraph, summary, chart_series):
                'template), Limits API and change requests'
              + ('; Datadog metric history (per minute).' if data.velocity is not None else '.'))
     doc.heading('Summary')
-    doc.text(' '.join(paragraph))
+    doc.lead(' '.join(paragraph))
     if data.notes:
         doc.bullets([f'Not included: {note}' for note in data.notes])
     sections = [
