@@ -271,6 +271,7 @@ def test_datadog_failure_leaves_a_note_and_the_genesys_evidence(client, clock, f
     result = limits.write_report(data, str(tmp_path / 'pack'))
     assert 'busiest_minute.png' not in {os.path.basename(f) for f in result.files}
     assert 'Not included: per-minute velocity from Datadog' in (tmp_path / 'pack' / 'report.md').read_text()
+    assert 'Per-minute request counts could not be read from Datadog' in result.paragraph
     rejected = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, '')  # no application key: 403
     data = limits.pull_limits(client, 3, clock.now().date(), clock.sleep, progress=False, history=rejected, dd_days=1)
     assert any('HTTP 403; check DD_API_KEY, DD_APP_KEY' in note for note in data.notes)
@@ -285,7 +286,8 @@ def test_missing_permission_leaves_a_note(client, emulator, clock, tmp_path):
                for n in data.notes)
     result = limits.write_report(data, str(tmp_path / 'pack'))
     assert 'Not included: rate-limit aggregates' in (tmp_path / 'pack' / 'report.md').read_text()
-    assert 'No OAuth client reached a trackable limit' in result.paragraph
+    assert 'this pack cannot say which limit binds' in result.paragraph
+    assert 'No OAuth client reached' not in result.paragraph  # a refused pull proves nothing
     assert result.chart_series and all((tmp_path / 'pack' / chart).is_file() for chart in result.chart_series)
 
 

@@ -41,6 +41,7 @@ class LimitsData:
     change_requests: list = field(default_factory=list)
     client_names: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)  # what could not be pulled, and why
+    missing: set = field(default_factory=set)  # the pulls that failed (their absence proves nothing)
     velocity: list = None  # datadog_history.Series of requests per minute per client, None = not asked
     velocity_429: list = None  # per minute per client and template
     velocity_days: tuple = ()  # (first, last) of the per-minute history
@@ -77,7 +78,7 @@ def pull_limits(client, days, today, sleep, progress=True, stream=None, history=
     bar = Progress(chunks * 2 + 1 + (1 if history else 0), 'Pulling history', stream=stream, enabled=progress)
     data.usage = _guard(data, 'daily usage per OAuth client', lambda: pull.usage_days(client, first, last, sleep, bar),
                         [])
-    data.ratelimits = _guard(data, 'rate-limit aggregates', lambda: pull.ratelimit_hours(client, first, last, bar),
+    data.ratelimits = _guard(data, story.RATELIMIT_PULL, lambda: pull.ratelimit_hours(client, first, last, bar),
                              [])
     data.limits = _guard(data, 'limit values', lambda: pull.limit_values(client), {})
     data.change_requests = _guard(data, 'limit change requests', lambda: pull.change_requests(client), [])
@@ -131,6 +132,7 @@ def _guard(data, what, pull_fn, empty):
         raise  # nothing else would work either
     except GenesysApiError as e:
         data.notes.append(f'{what}: not available ({e})')
+        data.missing.add(what)
         return empty
 
 

@@ -11,6 +11,7 @@ from .document import Document
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, limit_timeline, limit_unit, longest_run
 
 USAGE_CSV, RATELIMITS_CSV, LIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv', 'limits.csv'
+RATELIMIT_PULL = 'rate-limit aggregates'  # the name limits.pull_limits gives that pull in its notes
 
 
 def run_phrase(run, start, who):
@@ -47,6 +48,9 @@ def paragraph(ev):
                    f'{n.plural(top.hours_hit, "hour")} in total; the longest '
                    f'run was {n.plural(top.longest_hours, "consecutive hour")}, on {n.iso(top.longest_day)} '
                    f'[binding_limit.png, {RATELIMITS_CSV}].')
+    elif RATELIMIT_PULL in data.missing:
+        out.append('Genesys\'s rate-limit events could not be read (see "Not included"), so this pack cannot say '
+                   'which limit binds; run it again with analytics:rateLimitAggregate:view.')
     else:
         out.append(f'No OAuth client reached a trackable limit at 90 % in the {n.plural(with_data, "day")} with data '
                    f'[{RATELIMITS_CSV}].')
@@ -72,10 +76,12 @@ def paragraph(ev):
                                 key=lambda t: (t[0], t[2]))
         out.append(f'429s came back in {n.plural(total, "minute")}; {run_phrase(run, start, worst)} '
                    f'[minutes_429.png].')
+    if data.velocity is None and data.velocity_days:
+        out.append('Per-minute request counts could not be read from Datadog (see "Not included").')
     elif data.velocity is None:
         out.append('Per-minute request counts are not included (the companion module\'s genesys_cloud.velocity.* in '
-                   'Datadog, read with --datadog); the rate-limit events above are Genesys\'s own per-minute '
-                   'evidence.')
+                   'Datadog, read with --datadog)'
+                   + ('; the rate-limit events above are Genesys\'s own per-minute evidence.' if top else '.'))
     actions = ev.actions
     if actions:
         how_many = n.plural(len({r.entity_id for r in actions}), 'action')
