@@ -6,12 +6,18 @@ Intake answers like Datadog: POST /api/v2/logs -> 202 {}, POST /api/v1/events ->
 id). Requests without a DD-API-KEY header get 403 like the real API. `fail_next(n, status=500)` makes the next n
 requests fail.
 
+GET /api/v1/query (metrics history, also needs DD-APPLICATION-KEY) answers from the points a test seeded with
+`add_points(metric, tags, [(epoch_seconds, value)])`: `agg:metric{tag:value,...} by {tag,...}` with optional
+`.as_count()` and `.rollup(method, seconds)`; each series is rolled up into buckets of the rollup interval (or
+the raw points), then series of the same group are combined with `agg`; only points in [from, to] count.
+
 Tests get one from the `fake_datadog` fixture (tests/conftest.py); subclass FakeDatadog to change its answers.
 """
 
 import gzip
 import itertools
 import json
+import re
 import threading
 import zlib
 from dataclasses import dataclass, field
@@ -42,6 +48,7 @@ class FakeDatadog:
         self.monitors = {}
         self._ids = itertools.count(1000)
         self._failures = []  # statuses for the next requests
+        self._points = []  # (metric, tags dict, epoch seconds, value) answered by /api/v1/query
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
@@ -74,6 +81,11 @@ class FakeDatadog:
         return f'http://{host}:{port}'
 
     # -- test helpers --------------------------------------------------------------------------------
+
+    def add_points(self, metric, tags, points):
+        """Seed metric history: tags {'oauth_client_name': 'CRM sync'}, points [(epoch seconds, value)]."""
+        with self._lock:
+            self._points.extend((metric, dict(tags), float(t), float(v)) for t, v in points)
 
     def fail_next(self, n=1, status=500):
         with self._lock:
@@ -136,6 +148,9 @@ class FakeDatadog:
             status, payload = 403, {'errors': ['Forbidden']}
         elif parsed is None and method in ('POST', 'PUT') and decoded:
             status, payload = 400, {'errors': ['Malformed JSON']}
+        elif parts.path == '/api/v1/query' and method == 'GET':
+            status, payload = (self._query(record.query) if headers.get('dd-application-key')
+                               else (403, {'errors': ['Forbidden']}))
         else:
             status, payload = self._route(method, parts.path, parsed)
         record.status = status
@@ -156,6 +171,42 @@ class FakeDatadog:
             if path == prefix or path.startswith(prefix + '/'):
                 return self._crud(method, path[len(prefix):].strip('/'), body, store, prefix)
         return 404, {'errors': ['Not found']}
+
+    def _query(self, params):
+        text = (params.get('query') or [''])[0]
+        match = QUERY.match(text.replace(' ', ''))
+        try:
+            start, end = float(params['from'][0]), float(params['to'][0])
+        except (KeyError, ValueError):
+            return 400, {'errors': ['from and to are required']}
+        if not match:
+            return 400, {'errors': [f'Error parsing query: {text}']}
+        agg, metric, scope, by, tail = match.groups()
+        rollup = re.search(r'\.rollup\((\w+)(?:,(\d+))?\)', tail or '')
+        method, step = (rollup.group(1), int(rollup.group(2) or 60)) if rollup else (None, 0)
+        wanted = dict(t.split(':', 1) for t in scope.split(',') if ':' in t)
+        group_tags = [t for t in (by or '').split(',') if t]
+        per_series = {}
+        with self._lock:
+            points = [p for p in self._points if p[0] == metric and start <= p[2] <= end
+                      and all(p[1].get(k) == v for k, v in wanted.items())]
+        for _, tags, t, v in points:
+            bucket = t - t % step if step else t
+            per_series.setdefault(tuple(sorted(tags.items())), {}).setdefault(bucket, []).append(v)
+        groups = {}
+        for tags, buckets in per_series.items():
+            tags = dict(tags)
+            key = tuple(f'{g}:{tags.get(g, "N/A")}' for g in group_tags)
+            for bucket, values in buckets.items():
+                groups.setdefault(key, {}).setdefault(bucket, []).append(_combine(method or agg, values))
+        series = []
+        for key, buckets in sorted(groups.items()):
+            pointlist = [[t * 1000.0, _combine(agg, values)] for t, values in sorted(buckets.items())]
+            series.append({'metric': metric, 'scope': ','.join(key) or '*', 'tag_set': list(key),
+                           'pointlist': pointlist, 'interval': step or 1, 'length': len(pointlist),
+                           'aggr': agg, 'expression': text})
+        return 200, {'status': 'ok', 'res_type': 'time_series', 'query': text, 'from_date': int(start * 1000),
+                     'to_date': int(end * 1000), 'series': series}
 
     def _crud(self, method, item_id, body, store, prefix):
         is_dashboard = prefix.endswith('dashboard')
@@ -181,6 +232,19 @@ class FakeDatadog:
                 store.pop(item_id)
                 return 200, ({'deleted_dashboard_id': item_id} if is_dashboard else {'deleted_monitor_id': item_id})
         return 405, {'errors': ['Method not allowed']}
+
+
+QUERY = re.compile(r'^(sum|max|min|avg):([\w.]+)\{([^}]*)\}(?:by\{([^}]*)\})?(.*)$')
+
+
+def _combine(method, values):
+    if method == 'max':
+        return max(values)
+    if method == 'min':
+        return min(values)
+    if method == 'avg':
+        return sum(values) / len(values)
+    return sum(values)
 
 
 def _decode(body, encoding):

@@ -1,13 +1,18 @@
-"""`genesys-cloud-dd report limits|licenses -c conf.yaml -o DIR`: evidence packs pulled straight from Genesys Cloud.
+"""`genesys-cloud-dd report limits|licenses -c conf.yaml -o DIR`: evidence packs for a Genesys reviewer and finance.
 
-- `report limits --days 90`: daily requests per OAuth client against the limit, 429s, rate-limit records by
-  limit, peak days, limit values and change requests: report.md/.html, PNG charts, CSVs, and which limit
-  binds for which client and how often. For a limit-increase request.
-- `report licenses`: consumed vs purchased per day in the open billing period and the projected overage.
+- `report limits --days 90`: which limit binds, for which clients, how often and how long, with per-minute
+  evidence (rate-limit events per hour, 429s per client and URL template, Data Action bursts; with
+  `--datadog`, the companion module's per-minute request counts and object counts vs object limits), the limits
+  in force at each date, daily usage for trend and mix: report.md, a self-contained report.html, one PNG and one
+  CSV per chart, the CSVs of every pull.
+- `report licenses`: purchased vs billable peak per billing period (30-minute rule), AI tokens vs the
+  allowance, the projected overage and the charge that drives its cost.
 
 Credentials: the first instance of an Agent-style conf.yaml (`--instance N` for another), or the
-GENESYS_CLOUD_CLIENT_ID / GENESYS_CLOUD_CLIENT_SECRET / GENESYS_CLOUD_REGION environment variables.
-Exit status: 0 written, 1 Genesys refused or failed, 2 bad command line or config.
+GENESYS_CLOUD_CLIENT_ID / GENESYS_CLOUD_CLIENT_SECRET / GENESYS_CLOUD_REGION environment variables; for
+`--datadog`, DD_API_KEY and DD_APP_KEY (DD_SITE, or `--dd-url`). Charts need matplotlib (the toolkit's
+`reports` extra), checked before any request. Exit status: 0 written, 1 Genesys refused or failed, 2 bad
+command line, config or missing extra.
 """
 
 import os
@@ -18,13 +23,15 @@ from .preflight import UsageError
 from .runner import load_config
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
+INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: pip install "genesys-cloud-dd[reports]" '
+                 '(from a clone: pip install "./toolkit[reports]")')
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('report', help='write an evidence pack (limits, licenses) from Genesys history')
     kinds = parser.add_subparsers(dest='report', metavar='REPORT')
-    for name, text in (('limits', 'API usage, 429s and rate-limit records per client vs the limits'),
-                       ('licenses', 'consumed vs purchased per day and the projected overage')):
+    for name, text in (('limits', 'which limit binds, for whom, how often: the pack for a limit increase'),
+                       ('licenses', 'purchased vs billable per period, AI tokens, projected overage and its cost')):
         sub = kinds.add_parser(name, help=text)
         sub.add_argument('-c', '--config', help='Agent-style conf.yaml with the OAuth client (default: environment)')
         sub.add_argument('--instance', type=int, default=1, help='which instance of the config (default: 1)')
@@ -33,28 +40,64 @@ def add_parser(subparsers):
         if name == 'limits':
             sub.add_argument('--days', type=int, default=90, help=f'complete days of history (1-{MAX_DAYS}, '
                                                                   'default 90)')
+            sub.add_argument('--datadog', action='store_true',
+                             help='also read per-minute velocity (companion module) and object counts from Datadog '
+                                  '(DD_API_KEY, DD_APP_KEY, DD_SITE)')
+            sub.add_argument('--dd-url',
+                             help='Datadog API base URL instead of https://api.$DD_SITE (implies --datadog)')
+            sub.add_argument('--dd-days', type=int, default=7,
+                             help='days of per-minute history to read from Datadog (1-30, default 7)')
+            sub.add_argument('--mitigation', action='append', default=[], metavar='TEXT',
+                             help='what the integration already does (backoff, caching...), for the summary; '
+                                  'repeatable')
+            sub.add_argument('--requested-value', type=int, help='the limit value to ask for (default: derived '
+                                                                 'from the evidence)')
         sub.set_defaults(func=run)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
 
 def run(args) -> int:
+    try:  # before any request: a missing extra must never leave a partial pack
+        import matplotlib  # noqa: F401
+    except ImportError:
+        print(f'Error: {INSTALL_EXTRA}', file=sys.stderr)
+        return 2
     try:
         client = _client(args)
+        history = _history(args) if args.report == 'limits' else None
         if args.report == 'limits' and not 1 <= args.days <= MAX_DAYS:
             raise UsageError(f'--days must be between 1 and {MAX_DAYS} (the Usage API keeps a year)')
+        if args.report == 'limits' and not 1 <= args.dd_days <= 30:
+            raise UsageError('--dd-days must be between 1 and 30')
+        if args.report == 'limits' and args.requested_value is not None and args.requested_value < 1:
+            raise UsageError('--requested-value must be a positive whole number')
     except UsageError as e:  # ConfigFileError included
         print(f'Error: {e}', file=sys.stderr)
         return 2
     from datadog_checks.genesys_cloud.client import GenesysApiError
 
     try:
-        return _write(args, client)
+        return _write(args, client, history)
     except GenesysApiError as e:
         print(f'Error: {e}', file=sys.stderr)
         return 1
 
 
-def _write(args, client):
+def _history(args):
+    if not (args.datadog or args.dd_url):
+        return None
+    from ..reports.datadog_history import MetricsHistory
+
+    try:
+        history = MetricsHistory.from_environment(args.dd_url)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if history is None:
+        raise UsageError('--datadog needs DD_API_KEY and DD_APP_KEY (an application key with timeseries_query)')
+    return history
+
+
+def _write(args, client, history):
     from datadog_checks.genesys_cloud.clock import Clock
 
     clock = Clock()
@@ -64,10 +107,14 @@ def _write(args, client):
     if args.report == 'limits':
         from ..reports import limits
 
-        data = limits.pull_limits(client, args.days, clock.now().date(), time.sleep, progress=progress)
+        data = limits.pull_limits(client, args.days, clock.now().date(), time.sleep, progress=progress,
+                                  history=history, dd_days=args.dd_days)
+        data.mitigations = list(args.mitigation)
+        data.requested_value = args.requested_value
         result = limits.write_report(data, args.output, org_label=org)
         files, summary = result.files, result.summary
-        title = f'Which limit binds, over {args.days} days:'
+        print(result.paragraph + '\n')
+        title = f'Which limit binds, per OAuth client, over {args.days} days:'
     else:
         from ..reports import licenses
 

@@ -1,6 +1,11 @@
-"""A tiny document model rendered to both Markdown and standalone HTML (headings, text, lists, tables, images)."""
+"""A tiny document model rendered to both Markdown and self-contained HTML (headings, text, lists, tables, images).
 
+The HTML carries its images inline (data: URIs), so one file can be attached to a support case as it is.
+"""
+
+import base64
 import html
+import os
 
 
 class Document:
@@ -14,6 +19,10 @@ class Document:
     def text(self, text):
         self.blocks.append(('p', text))
 
+    def lead(self, text):
+        """The summary a reader reads first: a paragraph, boxed in HTML."""
+        self.blocks.append(('lead', text))
+
     def bullets(self, items):
         if items:
             self.blocks.append(('ul', list(items)))
@@ -24,13 +33,21 @@ class Document:
     def image(self, path, alt):
         self.blocks.append(('img', path, alt))
 
+    def chart(self, heading, text, png):
+        """A chart's section: its heading, what to read in it, the picture, and the CSV beside it."""
+        self.heading(heading)
+        if text:
+            self.text(text)
+        self.image(png, heading)
+        self.text(f'Numbers: {png[:-4]}.csv')
+
     def markdown(self):
         out = []
         for block in self.blocks:
             kind = block[0]
             if kind == 'h':
                 out.append('#' * block[1] + ' ' + block[2])
-            elif kind == 'p':
+            elif kind in ('p', 'lead'):
                 out.append(block[1])
             elif kind == 'ul':
                 out.append('\n'.join(f'- {item}' for item in block[1]))
@@ -43,7 +60,7 @@ class Document:
                 out.append(f'![{block[2]}]({block[1]})')
         return '\n\n'.join(out) + '\n'
 
-    def html(self):
+    def html(self, base_dir=None):
         body = []
         for block in self.blocks:
             kind = block[0]
@@ -51,6 +68,8 @@ class Document:
                 body.append(f'<h{block[1]}>{_esc(block[2])}</h{block[1]}>')
             elif kind == 'p':
                 body.append(f'<p>{_esc(block[1])}</p>')
+            elif kind == 'lead':
+                body.append(f'<p class="lead">{_esc(block[1])}</p>')
             elif kind == 'ul':
                 body.append('<ul>' + ''.join(f'<li>{_esc(i)}</li>' for i in block[1]) + '</ul>')
             elif kind == 'table':
@@ -58,11 +77,12 @@ class Document:
                 rows = ''.join('<tr>' + ''.join(f'<td>{_esc(c)}</td>' for c in r) + '</tr>' for r in block[2])
                 body.append(f'<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
             elif kind == 'img':
-                body.append(f'<figure><img src="{_esc(block[1])}" alt="{_esc(block[2])}">'
+                body.append(f'<figure><img src="{_esc(_inline(block[1], base_dir))}" alt="{_esc(block[2])}">'
                             f'<figcaption>{_esc(block[2])}</figcaption></figure>')
         style = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}'
                  'table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;'
-                 'text-align:left}th{background:#f3f3f3}img{max-width:100%}figure{margin:1.5em 0}')
+                 'text-align:left}th{background:#f3f3f3}img{max-width:100%}figure{margin:1.5em 0}'
+                 '.lead{background:#f4f8fb;border-left:4px solid #0072B2;padding:0.8em 1em;line-height:1.5}')
         return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{_esc(self.title)}</title>'
                 f'<style>{style}</style></head><body>\n' + '\n'.join(body) + '\n</body></html>\n')
 
@@ -73,3 +93,23 @@ def _cell(value):
 
 def _esc(value):
     return html.escape(str(value))
+
+
+def _inline(path, base_dir):
+    """A data: URI of the image when it exists beside the document, else its relative path."""
+    full = os.path.join(base_dir, path) if base_dir else None
+    if not full or not os.path.isfile(full):
+        return path
+    with open(full, 'rb') as f:
+        return 'data:image/png;base64,' + base64.b64encode(f.read()).decode('ascii')
+
+
+def write_documents(doc, out_dir):
+    """report.md (images beside it) and a self-contained report.html; returns their paths."""
+    paths = []
+    for name, content in (('report.md', doc.markdown()), ('report.html', doc.html(out_dir))):
+        path = os.path.join(out_dir, name)
+        with open(path, 'w', encoding='utf-8') as f:
+            f.write(content)
+        paths.append(path)
+    return paths

@@ -1,4 +1,4 @@
-"""`report licenses`: consumed vs purchased per day in the open billing period, and the projected overage.
+"""`report licenses`: purchased vs billable per billing period, the projected overage and what drives its cost.
 
 Sources (reference 7): the billing contract and its periods (prepaid vs actual per charge; closed periods are
 final), the billable usage report asked once per elapsed day of the open period (cumulative from the period
@@ -7,8 +7,8 @@ projection is the check's own (collectors.licensing_support.linear_projection): 
 charges (tokens, minutes), trend since day one for level charges (concurrent users: the peak so far).
 """
 
-import csv
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -17,7 +17,8 @@ from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationEr
 from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
 
 from . import charts
-from .document import Document
+from . import numbers as n
+from .document import Document, write_documents
 from .progress import Progress
 from .pull import wait_for_job
 
@@ -25,6 +26,11 @@ CONTRACTS = '/api/v2/billing/contracts'
 BILLABLE = '/api/v2/billing/reports/billableusage'
 CUMULATIVE_UNITS = ('token', 'minute', 'minutes', 'tokens', 'message', 'messages')
 DAILY_CSV, PERIODS_CSV = 'licenses_daily.csv', 'billing_periods.csv'
+THIRTY_MINUTE_RULE = (
+    'Concurrent licences are billed on the period\'s billable peak: the highest number of users logged in at the '
+    'same time that was reached for at least 30 minutes in total during the period (not necessarily in one '
+    'stretch; Genesys\'s 30-minute rule). The peaks below are Genesys\'s own figures (actualQuantity of the '
+    'contract charge); the open period\'s peak can still rise until the period ends.')
 
 
 @dataclass
@@ -152,97 +158,205 @@ def outlook(data):
     return result
 
 
+def _is_level(unit):
+    return (unit or '').lower() not in CUMULATIVE_UNITS
+
+
+def _slug(name):
+    return re.sub(r'[^a-z0-9]+', '_', name.lower()).strip('_') or 'charge'
+
+
+def _charge_name(charge):
+    return charge.get('name') or (charge.get('product') or {}).get('name') or charge.get('id') or 'charge'
+
+
+def _charge_unit(charge):
+    return (charge.get('product') or {}).get('unitOfMeasure') or ''
+
+
+def _qty(value, unit):
+    """A quantity with its unit: '16 users', '4,846.48 tokens'; whole units for level charges (users)."""
+    text = n.count(value) if _is_level(unit) else n.amount(value)
+    return f'{text} {n.unit_name(unit, value)}'.strip()
+
+
+def _of(part, whole, unit):
+    """'16 of 18 users', '4,069.84 of 6,300 tokens': the unit once, after the whole."""
+    text = n.count(part) if _is_level(unit) else n.amount(part)
+    return f'{text} of the {_qty(whole, unit)}'
+
+
+def _period_label(period):
+    return f'{n.iso(period.start.date())} to {n.iso((period.end - timedelta(days=1)).date())}'
+
+
 def write_report(data, out_dir, org_label=''):
+    """report.md, a self-contained report.html, one chart (+CSV) per story, the CSVs; returns
+    (files, chart_series, outlooks, summary)."""
     os.makedirs(out_dir, exist_ok=True)
     files, chart_series = [], {}
     period = data.open_period
     outlooks = outlook(data)
-    purchased = {o.name: o.purchased for o in outlooks}
-    units = {o.name: o.unit for o in outlooks}
+    by_name = {o.name: o for o in outlooks}
 
-    path = os.path.join(out_dir, DAILY_CSV)
-    with open(path, 'w', newline='', encoding='utf-8') as f:
-        writer = csv.writer(f)
-        writer.writerow(('date', 'charge', 'unit', 'consumed_to_date', 'purchased'))
-        for name, series in sorted(data.daily.items()):
-            for day, value in series:
-                writer.writerow([day.isoformat(), name, units.get(name, ''), _num(value),
-                                 _num(purchased[name]) if name in purchased else ''])
-    files.append(path)
-    path = os.path.join(out_dir, PERIODS_CSV)
-    with open(path, 'w', newline='', encoding='utf-8') as f:
-        writer = csv.writer(f)
-        writer.writerow(('period_start', 'period_end', 'status', 'charge', 'unit', 'prepaid', 'actual', 'overage',
-                         'overage_charge', 'currency'))
-        for p in data.periods:
-            for c in p.charges:
-                writer.writerow([p.start.date().isoformat(), p.end.date().isoformat(), p.status, c.get('name'),
-                                 (c.get('product') or {}).get('unitOfMeasure', ''), _num(c.get('prepaidQuantity')),
-                                 _num(c.get('actualQuantity')), _num(c.get('overageQuantity')),
-                                 _num(c.get('overageCharge')), c.get('overageCurrency', '')])
-    files.append(path)
+    def chart(name, draw, *args, **kwargs):
+        path = os.path.join(out_dir, name)
+        chart_series[path] = draw(path, *args, **kwargs)
+        files.extend([path, os.path.splitext(path)[0] + '.csv'])
+        return name
+        return name
 
-    panels = []
+    # 1. Purchased vs billable peak per period, for every charge counted in users (whole users only).
+    level_names = sorted({_charge_name(c) for p in data.periods for c in p.charges if _is_level(_charge_unit(c))})
+    sections = []
+    for name in level_names:
+        rows = [(p, next((c for c in p.charges if _charge_name(c) == name), None)) for p in data.periods]
+        rows = [(p, c) for p, c in rows if c]
+        labels = [p.start.strftime('%Y-%m') + (' (open)' if p.status == 'Open' else '') for p, _ in rows]
+        purchased = [int(round(float(c.get('prepaidQuantity') or 0))) for _, c in rows]
+        billable = [int(round(float(c.get('actualQuantity') or 0))) for _, c in rows]
+        over = [lab for lab, b, pu in zip(labels, billable, purchased) if b > pu]
+        unit = _charge_unit(rows[0][1]) if rows else 'User'
+        title = (f'{name}: billable peak above the purchased {n.count(purchased[-1])} in '
+                 f'{len(over)} of {n.plural(len(rows), "period")}' if over else
+                 f'{name}: billable peak within the purchased quantity in every period')
+        sections.append((f'{name}: purchased vs billable peak per billing period',
+                         THIRTY_MINUTE_RULE if not sections else '',
+                         chart(f'{_slug(name)}_per_period.png', charts.period_bars, labels,
+                              [('purchased', purchased), ('billable peak (30-minute rule)', billable)], title,
+                              n.unit_name(unit).capitalize() or 'quantity',
+                              subtitle='per billing period; Genesys billing contract (actual and prepaid '
+                                       'quantity)')))
+
+    # 2. Cumulative charges (AI tokens, minutes): consumed to date against the allowance, with the projection.
     for name, series in sorted(data.daily.items()):
+        o = by_name.get(name)
+        unit = o.unit if o else ''
+        if not series or (o and _is_level(unit)):
+            continue
         days = [d for d, _ in series]
         values = [v for _, v in series]
-        projection = None
-        o = next((o for o in outlooks if o.name == name), None)
-        if o and period and days:
-            projection = ([days[-1], (period.end - timedelta(days=1)).date()], [values[-1], o.projected])
-        panels.append((name, units.get(name, ''), days, values, purchased.get(name) or None, projection))
-    if panels:
-        chart = os.path.join(out_dir, 'consumption.png')
-        chart_series[chart] = charts.consumption(chart, panels)
-        files.append(chart)
-
-    summary = []
-    for o in outlooks:
-        if o.purchased:
-            line = (f'{o.name}: {_num(round(o.consumed, 2))} of {_num(o.purchased)} {o.unit} consumed '
-                    f'({o.consumed / o.purchased:.0%}); projected {_num(round(o.projected, 2))} at period end')
-            if o.projected_overage:
-                cost = f', about {o.projected_overage * o.overage_rate:,.2f} {o.currency}' if o.overage_rate else ''
-                line += f': overage of {_num(round(o.projected_overage, 2))} {o.unit}{cost}'
-            else:
-                line += ': within the purchased quantity'
+        projection = ((period.end - timedelta(days=1)).date(), o.projected) if o and period else None
+        if o and o.purchased:
+            title = (f'{name}: projected {_qty(round(o.projected), unit)} at period end, '
+                     + (f'{n.count(o.projected_overage)} over the {n.count(o.purchased)} purchased'
+                        if o.projected_overage else f'within the {n.count(o.purchased)} purchased'))
         else:
-            line = f'{o.name}: {_num(round(o.consumed, 2))} {o.unit} consumed, nothing prepaid (billed as used)'
-        summary.append(line)
-    if not outlooks:
-        summary.append('No open billing period: nothing to project.')
+            title = f'{name}: {_qty(round(values[-1]), unit)} so far, nothing prepaid (billed as used)'
+        heading = f'{name}: consumed against the allowance' if o and o.purchased else f'{name}: billed as used'
+        sections.append((heading, '', chart(f'{_slug(name)}.png', charts.to_date, days, values, title,
+                              f'{n.unit_name(unit).capitalize() or "quantity"} consumed since the period start',
+                              subtitle='billable usage report, cumulative to the end of each day; projection at the '
+                                       'run rate so far',
+                              allowance=o.purchased if o else None, projection=projection)))
 
-    doc = Document('Licence and billing outlook' + (f': {org_label}' if org_label else ''))
-    if period:
-        doc.text(f'Open billing period {period.start.date().isoformat()} to '
-                 f'{(period.end - timedelta(days=1)).date().isoformat()}, as of {data.now.strftime("%Y-%m-%d %H:%M")} '
-                 f'UTC. Consumed = billable usage from the period start to each day\'s end; purchased = the '
-                 f'prepaid quantity of the contract.')
-    doc.heading('Projected overage')
-    doc.bullets(summary + [f'Not included: {n}' for n in data.notes])
-    if panels:
-        doc.image('consumption.png', 'Consumed vs purchased per day, with the projection to period end')
-    doc.heading('Consumed vs purchased per day')
-    for name, series in sorted(data.daily.items()):
-        doc.heading(name, level=3)
-        doc.table(('day', 'consumed to date', 'purchased'),
-                  [(d.isoformat(), _num(v), _num(purchased.get(name, ''))) for d, v in series])
+    # 3. The cost driver: projected overage cost per charge.
+    # Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used.
+    costs = sorted(((o.name, o.projected_overage * o.overage_rate, o.currency,
+                     'overage' if o.purchased else 'billed as used') for o in outlooks
+                    if o.projected_overage and o.overage_rate), key=lambda t: (-t[1], t[0]))
+    total_cost = sum(c[1] for c in costs)
+    currency = costs[0][2] if costs else ''
+    if costs:
+        sections.append(('What drives the projected cost', '',
+                         chart('overage_cost.png', charts.ranked_bars, [f'{c[0]} ({c[3]})' for c in costs],
+                              [c[1] for c in costs],
+                              f'Projected {n.money(total_cost, currency)} beyond the prepaid quantities: '
+                              f'{n.percent(costs[0][1], total_cost)} from {costs[0][0]}',
+                              f'projected cost at period end ({currency})',
+                              subtitle='projected quantity beyond the prepaid one x the contract\'s overage rate',
+                              label=lambda v: n.money(v, currency),
+                              csv_header=('charge', 'kind', 'projected_cost', 'currency'),
+                              csv_rows=[(c[0], c[3], round(c[1], 2), c[2]) for c in costs])))
+
+    files.append(charts.write_csv(os.path.join(out_dir, DAILY_CSV),
+                                  ('date', 'charge', 'unit', 'consumed_to_date', 'purchased'),
+                                  [[d.isoformat(), name, by_name[name].unit if name in by_name else '', v,
+                                    by_name[name].purchased if name in by_name else '']
+                                   for name, series in sorted(data.daily.items()) for d, v in series]))
+    files.append(charts.write_csv(os.path.join(out_dir, PERIODS_CSV),
+                                  ('period_start', 'period_end', 'status', 'charge', 'unit', 'prepaid', 'actual',
+                                   'overage', 'overage_charge', 'currency'),
+                                  [[p.start.date().isoformat(), (p.end - timedelta(days=1)).date().isoformat(),
+                                    p.status, _charge_name(c), _charge_unit(c), c.get('prepaidQuantity'),
+                                    c.get('actualQuantity'), c.get('overageQuantity'), c.get('overageCharge'),
+                                    c.get('overageCurrency', '')] for p in data.periods for c in p.charges]))
+
+    summary = [_outlook_line(o) for o in outlooks] or ['No open billing period: nothing to project.']
+    paragraph = _paragraph(data, outlooks, costs, total_cost, currency)
+    doc = Document('Licences and billing: outlook' + (f' for {org_label}' if org_label else ''))
+    doc.text('Sources: Genesys Cloud billing contract and its periods, the billable usage report (one per elapsed day '
+             'of the open period), licence assignments.')
+    doc.heading('Summary')
+    doc.lead(' '.join(paragraph))
+    doc.bullets([f'Not included: {note}' for note in data.notes])
+    for heading, text, name in sections:
+        doc.chart(heading, text, name)
+    doc.heading('Projected position at the end of the open period')
+    doc.table(('charge', 'purchased', 'consumed so far', 'projected at period end', 'projected overage',
+               'overage cost'),
+              [(o.name, _qty(o.purchased, o.unit) if o.purchased else 'nothing prepaid', _qty(o.consumed, o.unit),
+                _qty(o.projected, o.unit),
+                _qty(o.projected_overage, o.unit) if o.purchased else 'none (billed as used)',
+                n.money(o.projected_overage * o.overage_rate, o.currency) if o.projected_overage and o.overage_rate
+                else '') for o in outlooks])
     doc.heading('Billing periods')
-    doc.table(('period', 'status', 'charge', 'prepaid', 'actual', 'overage'),
-              [(f'{p.start.date().isoformat()}..{(p.end - timedelta(days=1)).date().isoformat()}', p.status,
-                c.get('name'), _num(c.get('prepaidQuantity')), _num(c.get('actualQuantity')),
-                _num(c.get('overageQuantity'))) for p in data.periods for c in p.charges])
+    doc.table(('period', 'status', 'charge', 'purchased', 'billed quantity', 'overage'),
+              [(_period_label(p), p.status, _charge_name(c),
+                _qty(c.get('prepaidQuantity'), _charge_unit(c)) if c.get('prepaidQuantity') else 'nothing prepaid',
+                _qty(c.get('actualQuantity') or 0, _charge_unit(c)), _qty(c.get('overageQuantity') or 0,
+                                                                          _charge_unit(c)))
+               for p in data.periods for c in p.charges])
     doc.heading('Assigned licences (today)')
-    doc.table(('licence', 'users'), sorted(data.assigned.items(), key=lambda kv: (-kv[1], kv[0])))
-    for name, content in (('report.md', doc.markdown()), ('report.html', doc.html())):
-        path = os.path.join(out_dir, name)
-        with open(path, 'w', encoding='utf-8') as f:
-            f.write(content)
-        files.insert(0, path)
+    doc.table(('licence', 'users'), [(k, n.count(v)) for k, v in sorted(data.assigned.items(),
+                                                                         key=lambda kv: (-kv[1], kv[0]))])
+    doc.heading('Files')
+    doc.bullets([f'{DAILY_CSV}: consumption to date per day and charge',
+                 f'{PERIODS_CSV}: every billing period and charge', 'one CSV per chart, of the same name'])
+    files[:0] = write_documents(doc, out_dir)
     return files, chart_series, outlooks, summary
 
 
-def _num(value):
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return '' if value is None else value
+def _outlook_line(o):
+    if not o.purchased:
+        return f'{o.name}: {_qty(o.consumed, o.unit)} so far, nothing prepaid (billed as used)'
+    line = (f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased '
+            f'({n.percent(o.consumed, o.purchased)}); projected {_qty(o.projected, o.unit)} at period end')
+    if o.projected_overage:
+        cost = f', about {n.money(o.projected_overage * o.overage_rate, o.currency)}' if o.overage_rate else ''
+        return line + f': overage of {_qty(o.projected_overage, o.unit)}{cost}'
+    return line + ': within the purchased quantity'
+
+
+def _paragraph(data, outlooks, costs, total_cost, currency):
+    out = []
+    period = data.open_period
+    if not period:
+        return ['No billing contract period is visible to this OAuth client: nothing to compare or project.']
+    out.append(f'Open billing period {_period_label(period)}, as of {n.iso(data.now)}.')
+    for o in outlooks:
+        if _is_level(o.unit) and o.purchased:
+            out.append(f'{o.name}: billable peak so far {_of(o.consumed, o.purchased, o.unit)} purchased '
+                       f'(30-minute rule, below), projected {_qty(o.projected, o.unit)} at period end'
+                       + (f', {_qty(o.projected_overage, o.unit)} over' if o.projected_overage else '') + '.')
+        elif o.purchased:
+            out.append(f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased used so far '
+                       f'({n.percent(o.consumed, o.purchased)}); at this run rate '
+                       f'{_qty(o.projected, o.unit)} by period end'
+                       + (f', an overage of {_qty(o.projected_overage, o.unit)}' if o.projected_overage else
+                          ', within the allowance') + '.')
+        else:
+            out.append(f'{o.name}: {_qty(o.consumed, o.unit)} so far, billed as used (nothing prepaid).')
+    overage = [c for c in costs if c[3] == 'overage']
+    as_used = [c for c in costs if c[3] != 'overage']
+    if overage:
+        split = (f'all from {overage[0][0]}' if len(overage) == 1 else
+                 ', '.join(f'{n.money(c[1], c[2])} from {c[0]}' for c in overage))
+        out.append(f'Projected overage cost: {n.money(sum(c[1] for c in overage), currency)}, {split} '
+                   f'[overage_cost.png].')
+    else:
+        out.append('No overage is projected for the charges with a purchased quantity.')
+    if as_used:
+        out.append('Charges with nothing prepaid, billed as used, add '
+                   + ', '.join(f'{n.money(c[1], c[2])} ({c[0]})' for c in as_used) + ' by period end.')
+    return out

@@ -25,6 +25,8 @@ class UsageDay:
     day: date
     client_id: str
     client_name: str
+    template_uri: str = ''
+    http_method: str = ''
     requests: int = 0
     status200: int = 0
     status300: int = 0
@@ -34,13 +36,17 @@ class UsageDay:
 
 
 @dataclass
-class RateLimitDay:
-    day: date
+class RateLimitHour:
+    hour: datetime  # the start of the UTC hour the records fell in
     namespace: str
     limit_name: str
     entity_id: str
     count: int
-    max: int
+    max: int  # Genesys's estimate of the limit that was hit (reference 4.4): the effective value is the Limits API's
+
+    @property
+    def day(self) -> date:
+        return self.hour.date()
 
 
 def day_chunks(first: date, last: date, size=CHUNK_DAYS):
@@ -85,11 +91,12 @@ def wait_for_job(client, path, sleep, params=None, timeout=600.0):
 
 
 def usage_days(client, first: date, last: date, sleep, progress=None):
-    """Daily usage per OAuth client over [first, last] (inclusive UTC days) from the new aggregates jobs."""
+    """Daily usage per OAuth client, URL template and method over [first, last] (inclusive UTC days)."""
     rows = []
     for start, end in day_chunks(first, last):
         body = {'interval': f'{start.isoformat()}T00:00:00/{end.isoformat()}T23:59:59', 'granularity': 'Day',
-                'metrics': list(NEW_METRICS), 'groupBy': ['OauthClientId', 'OauthClientName']}
+                'metrics': list(NEW_METRICS),
+                'groupBy': ['OauthClientId', 'OauthClientName', 'TemplateUri', 'HttpMethod']}
         job = client.post(USAGE_JOBS, body) or {}
         page = wait_for_job(client, f'{USAGE_JOBS}/{job["id"]}', sleep, params={'pageSize': PAGE_SIZE})
         entities = list(page.get('entities') or [])
@@ -101,6 +108,8 @@ def usage_days(client, first: date, last: date, sleep, progress=None):
                 day=date.fromisoformat(str(entity['date'])[:10]),
                 client_id=oauth.get('id') or 'unknown',
                 client_name=oauth.get('name') or oauth.get('id') or 'unknown',
+                template_uri=str(entity.get('templateUri') or ''),
+                http_method=str(entity.get('httpMethod') or ''),
                 requests=int(entity.get('requestCount') or 0),
                 status200=int(entity.get('status200') or 0),
                 status300=int(entity.get('status300') or 0),
@@ -113,24 +122,29 @@ def usage_days(client, first: date, last: date, sleep, progress=None):
     return rows
 
 
-def ratelimit_days(client, first: date, last: date, progress=None):
-    """Rate-limit records (a trackable limit reached 90 %) per day, namespace, limit and entity."""
+def ratelimit_hours(client, first: date, last: date, progress=None):
+    """Rate-limit records (a trackable limit reached 90 %) per UTC hour, namespace, limit and entity: hours, not
+    days, so the pack can say how long a limit was hit."""
     rows = []
     for start, end in day_chunks(first, last):
         interval = (f'{_utc(start).strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
                     f'{_utc(end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}')
-        body = {'interval': interval, 'granularity': 'P1D', 'metrics': [RATELIMIT_METRIC],
+        body = {'interval': interval, 'granularity': 'PT1H', 'metrics': [RATELIMIT_METRIC],
                 'groupBy': ['namespace', 'limitName', 'entityId']}
         data = client.post(RATELIMITS, body) or {}
         for result in data.get('results') or []:
             group = result.get('group') or {}
             for bucket in result.get('data') or []:
-                day = date.fromisoformat(str(bucket.get('interval', ''))[:10])
+                try:
+                    hour = datetime.fromisoformat(str(bucket.get('interval', '')).split('/')[0].replace('Z', '+00:00'))
+                except ValueError:
+                    continue  # a bucket without a readable interval carries no time to place it at
+                hour = hour.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
                 for metric in bucket.get('metrics') or []:
                     if metric.get('metric') != RATELIMIT_METRIC:
                         continue
                     stats = metric.get('stats') or {}
-                    rows.append(RateLimitDay(day, group.get('namespace', ''), group.get('limitName', ''),
+                    rows.append(RateLimitHour(hour, group.get('namespace', ''), group.get('limitName', ''),
                                              group.get('entityId', ''), int(stats.get('count') or 0),
                                              int(stats.get('max') or 0)))
         if progress:

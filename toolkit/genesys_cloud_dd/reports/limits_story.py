@@ -1,0 +1,234 @@
+"""The words of the limits pack: the one-paragraph summary a reviewer reads first, the per-client lines, and
+the document around the charts. Each sentence of the summary names the chart or CSV that proves it.
+"""
+
+import os
+from collections import defaultdict
+from datetime import timedelta
+
+from . import numbers as n
+from .document import Document
+from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, limit_timeline, limit_unit, longest_run
+
+USAGE_CSV, RATELIMITS_CSV, LIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv', 'limits.csv'
+RATELIMIT_PULL = 'rate-limit aggregates'  # the name limits.pull_limits gives that pull in its notes
+
+
+def run_phrase(run, start, who):
+    if run < 2:
+        return 'never two minutes in a row'
+    return f'the longest run was {n.plural(run, "consecutive minute")} ({who}, from {n.iso(start)})'
+
+
+def _clients_text(names_):
+    if len(names_) <= 4:
+        return ' and '.join([', '.join(names_[:-1]), names_[-1]] if len(names_) > 1 else names_)
+    return f'{", ".join(names_[:3])} and {len(names_) - 3} more'
+
+
+def paragraph(ev):
+    """The summary a reviewer reads first: each sentence names the file that proves it."""
+    data, top, names, totals = ev.data, ev.headline, ev.names, ev.totals
+    out = []
+    with_data = len(ev.with_data)
+    if top:
+        line = limit_timeline(data, top.namespace, top.limit_name)
+        raised = ''
+        if line.raises:
+            last = line.raises[-1]
+            raised = (f', raised from {n.count(last.before)} to {n.count(last.after)} on {n.iso(last.day)}'
+                      + (' and still reached after the raise'
+                         if any(r.day >= last.day for r in data.ratelimits
+                                if (r.namespace, r.limit_name) == (top.namespace, top.limit_name)) else ''))
+        out.append(f'The limit that binds is {top.namespace} {top.limit_name} ({n.count(top.value)} requests '
+                   f'{limit_unit(top.limit_name)} per OAuth client, in force on {n.iso(top.last_hit)}, the last day '
+                   f'it was reached{raised}). Genesys recorded '
+                   f'it at 90 % or more for {_clients_text([names.get(c, c) for c in top.clients])} on '
+                   f'{top.days_hit} of the {n.plural(with_data, "day")} with data, in '
+                   f'{n.plural(top.hours_hit, "hour")} in total; the longest '
+                   f'run was {n.plural(top.longest_hours, "consecutive hour")}, on {n.iso(top.longest_day)} '
+                   f'[binding_limit.png, {RATELIMITS_CSV}].')
+    elif RATELIMIT_PULL in data.missing:
+        out.append('Genesys\'s rate-limit events could not be read (see "Not included"), so this pack cannot say '
+                   'which limit binds; run it again with analytics:rateLimitAggregate:view.')
+    else:
+        out.append(f'No OAuth client reached a trackable limit at 90 % in the {n.plural(with_data, "day")} with data '
+                   f'[{RATELIMITS_CSV}].')
+    ids = set(top.clients) if top else set(totals)
+    c429 = sum(totals[c]['status429'] for c in ids if c in totals)
+    creq = sum(totals[c]['requests'] for c in ids if c in totals)
+    if c429:
+        worst = ev.top_endpoints[0] if ev.top_endpoints else None
+        out.append(f'{"These clients" if top else "The OAuth clients"} received {n.count(c429)} HTTP 429 answers, '
+                   f'{n.percent(c429, creq, 2)} of their {n.count(creq)} requests'
+                   + (f'; the most on {worst[0][1]} {worst[0][2]} ({names.get(worst[0][0], worst[0][0])}, '
+                      f'{n.count(worst[1])})' if worst else '') + ' [status_429.png, status_429_endpoints.csv].')
+    busiest = ev.busiest
+    if busiest:
+        line = limit_timeline(data, *CLIENT_LIMIT)
+        out.append(f'Per minute (companion module, {n.iso(data.velocity_days[0])} to {n.iso(data.velocity_days[1])}): '
+                   f'the busiest minute was {n.count(busiest[2])} requests by {busiest[0]} on {n.iso(busiest[1])}, '
+                   f'against a limit of {n.count(line.at(busiest[1]) or DEFAULT_CLIENT_LIMIT)}; '
+                   f'{n.plural(ev.near_minutes, "minute")} at 90 % of the limit or more [busiest_minute.png].')
+    if ev.minutes_429:
+        total = sum(len(m) for m in ev.minutes_429.values())
+        run, start, worst = max((longest_run(m, timedelta(minutes=1)) + (c,) for c, m in ev.minutes_429.items()),
+                                key=lambda t: (t[0], t[2]))
+        out.append(f'429s came back in {n.plural(total, "minute")}; {run_phrase(run, start, worst)} '
+                   f'[minutes_429.png].')
+    if data.velocity is None and data.velocity_days:
+        out.append('Per-minute request counts could not be read from Datadog (see "Not included").')
+    elif data.velocity is None:
+        out.append('Per-minute request counts are not included (the companion module\'s genesys_cloud.velocity.* in '
+                   'Datadog, read with --datadog)'
+                   + ('; the rate-limit events above are Genesys\'s own per-minute evidence.' if top else '.'))
+    actions = ev.actions
+    if actions:
+        how_many = n.plural(len({r.entity_id for r in actions}), 'action')
+        out.append(f'Data Actions reached 90 % of their limits on {len({r.day for r in actions})} of the '
+                   f'{n.plural(with_data, "day")} with data, across {how_many} [data_action_bursts.png].')
+    if data.mitigations:
+        out.append('What the integration already does: ' + '; '.join(data.mitigations) + '.')
+    else:
+        out.append('What the integration already does: not stated (add it with --mitigation, e.g. "retries 429s '
+                   'after Retry-After with exponential backoff").')
+    if top:
+        value, basis = requested_value(data, top, busiest)
+        out.append(f'Requested: {top.limit_name} = {n.count(value)} ({basis}).')
+    return out
+
+
+def requested_value(data, top, busiest):
+    """The value to ask for, and why: as given, an open change request, the evidence, or twice today's."""
+    if data.requested_value:
+        return data.requested_value, 'the value this request asks for'
+    line = limit_timeline(data, top.namespace, top.limit_name)
+    pending = [v for _, v, _ in line.open_requests if v and v > top.value]
+    if pending:
+        return pending[-1], 'the open change request'
+    if busiest and (top.namespace, top.limit_name) == CLIENT_LIMIT:
+        value = int(-(-busiest[2] * 1.25 // 50) * 50)
+        return max(value, top.value + 50), 'the busiest minute observed plus 25 % headroom, rounded up to 50'
+    return top.value * 2, 'twice the current value; set --requested-value'
+
+
+def summary_lines(ev):
+    data, found, names = ev.data, ev.bindings, ev.names
+    span = len(ev.with_data)
+    summary = []
+    for b in (b for b in found if b.is_client):
+        also = ', '.join(f'{k} on {n.plural(d, "day")}' for k, d in b.other_limits)
+        others = f'; also {also}' if also else ''
+        summary.append(f'{b.entity_name}: {b.namespace} {b.limit_name} (limit {n.count(b.limit_value)} when last '
+                       f'reached, {n.iso(b.last_hit)}) reached on {b.days_hit} of {n.plural(span, "day")} with data '
+                       f'({n.percent(b.days_hit, span)}), {n.plural(b.hours_hit, "hour")}, '
+                       f'{n.plural(b.records, "event")}{others}')
+    other = defaultdict(lambda: {'entities': set(), 'days': set(), 'records': 0})
+    for r in data.ratelimits:
+        if r.entity_id not in names:
+            entry = other[(r.namespace, r.limit_name)]
+            entry['entities'].add(r.entity_id)
+            entry['days'].add(r.day)
+            entry['records'] += r.count
+    for (namespace, limit_name), entry in sorted(other.items()):
+        summary.append(f'{n.plural(len(entry["entities"]), "entity", "entities")} that are not OAuth clients '
+                       f'(Data Actions, users...): {namespace} {limit_name} reached on {len(entry["days"])} of '
+                       f'{n.plural(span, "day")} with data, {n.plural(entry["records"], "event")}')
+    if not found:
+        summary.append(f'No rate-limit events in the {n.plural(span, "day")} with data: no trackable limit reached '
+                       f'90 %.')
+    return summary
+
+
+def changes(line):
+    parts = [f'{n.iso(r.day)}: {n.count(r.before)} -> {n.count(r.after)}' for r in line.raises]
+    if line.raised_before_history:
+        parts.insert(0, 'raised above the default before the last 365 days of change requests')
+    parts += [f'{n.iso(d)}: {n.count(v or 0)} requested ({s})' for d, v, s in line.open_requests]
+    return '; '.join(parts)
+
+
+def document(ev, org_label, paragraph, summary, chart_series):
+    data, names, totals, daily = ev.data, ev.names, ev.totals, ev.daily
+    charts_ = {os.path.basename(p) for p in chart_series}
+    with_data = ev.with_data
+    doc = Document('API limit increase: evidence' + (f' for {org_label}' if org_label else ''))
+    doc.text(f'Period: {n.iso(data.first)} to {n.iso(data.last)}, complete UTC days; '
+             + (f'{n.plural(len(with_data), "day")} have data, from {n.iso(with_data[0])}. ' if with_data else
+                'no day has data. ')
+             + 'Sources: Genesys Cloud rate-limit aggregates (hourly), Usage API (daily, per client and URL '
+               'template), Limits API and change requests'
+             + ('; Datadog metric history (per minute).' if data.velocity is not None else '.'))
+    doc.heading('Summary')
+    doc.lead(' '.join(paragraph))
+    if data.notes:
+        doc.bullets([f'Not included: {note}' for note in data.notes])
+    sections = [
+        ('binding_limit.png', 'The binding limit, per day and client',
+         'Each bar counts the rate-limit events Genesys recorded when a client reached 90 % of the limit; dashed '
+         'lines mark raises and open change requests.'),
+        ('busiest_minute.png', 'Busiest minute per day against the limit in force',
+         'From the companion module\'s per-minute request counts; the dashed step is the limit in force that day.'),
+        ('minutes_429.png', 'Minutes with 429 answers per day and client',
+         'From the companion module\'s per-minute 429 counts: how long clients were throttled.'),
+        ('status_429.png', 'HTTP 429 answers per day and client', ''),
+        ('status_429_endpoints.png', '429 answers per client and URL template', ''),
+        ('data_action_bursts.png', 'Data Action bursts', 'Data Actions are limited per action, not per client.'),
+        ('ratelimit_events.png', 'Every trackable limit reached', ''),
+        ('object_limits.png', 'Object counts against object limits', ''),
+        ('requests_per_client.png', 'Daily requests: trend and mix',
+         'Daily totals show growth and who sends the traffic; they say nothing about a per-minute limit.'),
+    ]
+    for name, heading, text in sections:
+        if name in charts_:
+            doc.chart(heading, text, name)
+    doc.heading('Which limit binds, for which client')
+    doc.bullets(summary)
+    doc.heading('OAuth clients')
+    doc.table(('client', 'requests', 'busiest day', 'requests that day', '429 answers', 'days with 429s'),
+              [(names.get(c, c), n.count(totals[c]['requests']), *_peak(daily[c]), n.count(totals[c]['status429']),
+                sum(1 for d in daily[c].values() if d['status429'])) for c in ev.ranked_clients])
+    doc.heading('Limits in force')
+    doc.table(('namespace', 'key', 'value today', 'default', 'changes'),
+              [(ns, key, n.count(value) if value is not None else '', n.count(default) if default is not None
+                else '', changes(limit_timeline(data, ns, key)))
+               for ns, key, value, default in _relevant_limits(data)])
+    doc.heading('Limit change requests (last 365 days)')
+    if data.change_requests:
+        doc.table(('created', 'namespace', 'key', 'value before', 'requested', 'status', 'completed'),
+                  [(str(r.get('dateCreated', ''))[:10], r.get('namespace', ''), r.get('key', ''),
+                    _value_before(data, r), n.amount(r.get('requestedValue')), r.get('status', ''),
+                    str(r.get('dateCompleted') or '')[:10]) for r in data.change_requests])
+    else:
+        doc.text('None.')
+    doc.heading('Files')
+    doc.bullets([f'{USAGE_CSV}: requests and status codes per day, OAuth client, URL template and method',
+                 f'{RATELIMITS_CSV}: rate-limit events per hour, limit and entity, with the limit in force',
+                 f'{LIMITS_CSV}: every limit value, its default and its changes',
+                 'one CSV per chart, of the same name'])
+    return doc
+
+
+def _value_before(data, request):
+    """An implemented request's currentValue may already be the new value: take the one the timeline walked back."""
+    line = limit_timeline(data, request.get('namespace'), request.get('key'))
+    raised = next((r for r in line.raises if r.request_id and r.request_id == str(request.get('id'))), None)
+    return n.count(raised.before) if raised else n.amount(request.get('currentValue'))
+
+
+def _peak(days):
+    if not days:
+        return '', '0'
+    day = max(days, key=lambda d: (days[d]['requests'], d))
+    return n.iso(day), n.count(days[day]['requests'])
+
+
+def _relevant_limits(data):
+    """platform.api, namespaces with rate-limit records, and any raised value."""
+    hit = {r.namespace for r in data.ratelimits}
+    rows = []
+    for namespace, keys in sorted(data.limits.items()):
+        for key, (value, default) in keys.items():
+            if namespace == 'platform.api' or namespace in hit or value != default:
+                rows.append((namespace, key, value, default))
+    return rows
