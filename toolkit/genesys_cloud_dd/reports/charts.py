@@ -12,7 +12,7 @@ say.
 import csv
 import os
 
-from . import numbers
+from .. import numbers
 
 TOP = 8  # named series per chart; the rest are summed into one "N others" series
 # Okabe & Ito (2008), colour-blind safe; grey for "others", black for limits.

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
 from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
 
+from .. import numbers as n
 from . import charts
-from . import numbers as n
 from .document import Document, write_documents
 from .progress import Progress
 from .pull import wait_for_job

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
 
+from .. import numbers as n
 from . import charts, limits_charts, pull
 from . import limits_story as story
-from . import numbers as n
 from .datadog_history import (
     OBJECT_TAGS,
     OBJECTS_COUNT,

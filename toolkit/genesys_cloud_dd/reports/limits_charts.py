@@ -4,8 +4,8 @@ import os
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+from .. import numbers as n
 from . import charts
-from . import numbers as n
 from .datadog_history import OBJECTS_COUNT, OBJECTS_LIMIT, VELOCITY_429, VELOCITY_REQUESTS
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, NEAR, limit_timeline, limit_unit, longest_run
 from .limits_story import run_phrase

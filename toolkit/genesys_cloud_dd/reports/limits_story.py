@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 from datetime import timedelta
 
-from . import numbers as n
+from .. import numbers as n
 from .document import Document
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, limit_timeline, limit_unit, longest_run
 
