@@ -22,6 +22,7 @@ from .errors import ApiError, error_body, new_correlation_id
 from .faults import Faults
 from .jobs import JobStore
 from .org import OrgOptions, SyntheticOrg
+from .paging import uri
 from .permissions import Permissions
 from .ratelimit import RateLimiter, too_many_requests
 from .routing import Request, Response, load_routes
@@ -142,8 +143,11 @@ class Emulator:
                 self._limit(route, request.token, out_headers)
             fault = self.faults.take(route.key, path.startswith('/api/'))
             if fault is not None:
-                if self._apply_fault(fault, request) is _DROP:
+                applied = self._apply_fault(fault, request)
+                if applied is _DROP:
                     return _DROP
+                if applied is not None:
+                    return applied
             self.permissions.check(route.permissions)
             request.json = _parse_json(headers, body)
             result = route.handler(request)
@@ -162,6 +166,8 @@ class Emulator:
             status, encoded = 200, _dump({'unexpected': True})
         if fault is not None and fault.malformed:
             status, encoded = 200, (encoded or b'{"entities": [')[: max(1, len(encoded) // 2)]
+        if fault is not None and fault.paging_loop and status == 200 and isinstance(payload, dict):
+            encoded = _dump(loop_paging(fault.paging_loop, request, payload))
         return status, out_headers, encoded
 
     def _match(self, method, path):
@@ -204,14 +210,25 @@ class Emulator:
     def _apply_fault(self, fault, request):
         if fault.latency:
             time.sleep(fault.latency)  # real time on purpose: this exercises client timeouts
+        if fault.slow and hasattr(self.clock, 'advance'):
+            self.clock.advance(fault.slow)  # a slow answer on the shared FakeClock: no test waits for it
         if fault.drop_connection:
             return _DROP
         if fault.stuck_job:
             request.job_fault = 'stuck'
         if fault.failed_job:
             request.job_fault = 'failed'
+        if fault.echo_authorization:
+            raise ApiError(400, 'bad.request', 'Invalid header: Authorization: '
+                           + (request.headers.get('Authorization') or ''))
+        if fault.status is not None and fault.status >= 400 and fault.html:
+            page = f'<html><body><h1>{fault.status} Bad Gateway</h1><p>upstream error</p></body></html>'.encode()
+            headers = {'Content-Type': 'text/html'}
+            if fault.retry_after is not None:
+                headers['Retry-After'] = str(fault.retry_after)
+            return fault.status, headers, page
         if fault.status == 429:
-            raise too_many_requests(fault.retry_after or 1)
+            raise too_many_requests(fault.retry_after if fault.retry_after is not None else 1)
         if fault.status is not None and fault.status >= 400:
             headers = {'Retry-After': str(fault.retry_after)} if fault.retry_after else {}
             raise ApiError(fault.status, headers=headers)
@@ -242,7 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, headers, payload = outcome
         self.send_response(status)
-        self.send_header('Content-Type', 'application/json')
+        if 'Content-Type' not in headers:
+            self.send_header('Content-Type', 'application/json')
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header('Content-Length', str(len(payload)))
@@ -255,6 +273,26 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         if self.server.emulator.log_requests:
             super().log_message(format, *args)
+
+
+def loop_paging(mode, request, payload):
+    """Rewrite a listing's paging so it never ends: what a broken API (or proxy cache) can answer."""
+    payload = dict(payload)
+    if mode == 'self':
+        payload['nextUri'] = uri(request)
+        if isinstance(payload.get('cursors'), dict):
+            payload['cursors'] = {**payload['cursors'], 'after': request.query.get('after') or 'cursor-1'}
+    elif mode == 'cycle':
+        other = None if request.query.get('loop') else 'b'
+        payload['nextUri'] = uri(request, loop=other)
+        if isinstance(payload.get('cursors'), dict):
+            payload['cursors'] = {**payload['cursors'],
+                                  'after': 'cursor-a' if request.query.get('after') == 'cursor-b' else 'cursor-b'}
+    if 'pageCount' in payload or mode == 'growing':
+        number = int(request.query.get('pageNumber') or payload.get('pageNumber') or 1)
+        payload['pageCount'] = number + 1  # always one more page than the one just read
+        payload['nextUri'] = payload.get('nextUri') or uri(request, pageNumber=number + 1)
+    return payload
 
 
 def _parse_json(headers, body):
