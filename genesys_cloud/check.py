@@ -1,5 +1,7 @@
 """The Datadog Agent check: reads the config, builds the API client and runs the collectors."""
 
+import hashlib
+
 from datadog_checks.base import AgentCheck
 
 from . import tagging
@@ -34,6 +36,14 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         # validation); __package__ is right under both import names.
         super().load_configuration_models(package_path or f'{__package__}.config_models')
 
+    def persistent_cache_id(self) -> str:
+        # The base class keys the persistent cache by a digest of the whole instance config, so editing a tag or
+        # an interval, or rotating the secret, would throw away counted windows, pending jobs and the billing
+        # period's peak. Only what identifies the org starts state afresh: the OAuth client and where it lives.
+        settings = Settings.from_instance(self.instance)
+        identity = f'{settings.client_id}\n{settings.api_url}'
+        return hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
+
     def _initialize(self):
         settings = Settings.from_instance(self.instance)
         self.register_secret(settings.client_secret)
@@ -48,10 +58,12 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             max_requests_per_minute=settings.max_requests_per_minute,
         )
         self.base_tags = [tagging.tag('region', settings.domain)] + [str(t) for t in self.instance.get('tags') or []]
+        state = self._state or StateStore.for_check(self)
+        state.on_bad_value(self.warning)
         context = CollectorContext(
             check=self,
             client=self.client,
-            state=self._state or StateStore.for_check(self),
+            state=state,
             clock=self.clock,
             instance=self.instance,
             base_tags=self.base_tags,

@@ -19,6 +19,8 @@ class HealthReporter:
             if collector.enabled and collector.name in scheduler.outcomes:
                 up = 0 if collector.name in scheduler.last_errors else 1
                 self.check.gauge('check.collector.up', up, tags=base_tags + [f'collector:{collector.name}'])
+        for name, seconds in scheduler.overdue.items():
+            self.check.gauge('check.collector.overdue', seconds, tags=base_tags + [f'collector:{name}'])
         for endpoint, n in client.request_counts.items():
             self.check.count('check.api_requests', n, tags=base_tags + [f'endpoint:{endpoint}'])
         for endpoint, n in client.rate_limited_counts.items():

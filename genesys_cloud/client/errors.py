@@ -59,7 +59,8 @@ class MalformedResponse(GenesysApiError):
 
 
 class PagingLoop(MalformedResponse):
-    advice = 'the listing\'s paging repeats itself or never ends; it was abandoned and is retried on the next collection'
+    advice = ('the listing\'s paging repeats itself or never ends; it was abandoned and is retried on the next '
+              'collection')
 
 
 class BadRequest(GenesysApiError):

@@ -2,11 +2,21 @@
 
 import math
 from dataclasses import dataclass, field
+from typing import Union
+
+from typing_extensions import TypedDict
 
 # Per-collector persisted keys: the next due time (written after every collection) and the last gauges
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
 SCHEDULE_KEY = '_schedule'
 GAUGES_KEY = '_gauges'
+
+
+class Schedule(TypedDict):
+    next_due: float
+
+
+Gauges = list[tuple[str, Union[int, float], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -122,11 +132,12 @@ class Collector:
         The gauges come back whenever the saved schedule is current (at most one interval overdue), also when
         the collector is due at once: a collection that succeeds replaces them, one that fails forgets them,
         and a collector can draw them meanwhile (api_usage while its job still runs)."""
-        next_due = (self.state.get(SCHEDULE_KEY) or {}).get('next_due')
+        next_due = (self.state.get(SCHEDULE_KEY, shape=Schedule) or {}).get('next_due')
         if not isinstance(next_due, (int, float)) or not now - self.interval < next_due <= now + self.interval:
             self.state.delete(GAUGES_KEY)  # unknown, stale, or from a longer cadence than configured now
             return None
-        self._gauges = [(name, value, list(tags)) for name, value, tags in self.state.get(GAUGES_KEY) or []]
+        self._gauges = [(name, value, list(tags))
+                        for name, value, tags in self.state.get(GAUGES_KEY, shape=Gauges) or []]
         return next_due if next_due > now else None
 
     def remember_next_due(self, next_due) -> None:

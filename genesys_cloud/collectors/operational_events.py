@@ -44,16 +44,16 @@ class OperationalEventsCollector(Collector):
 
     def collect(self):
         now = self.clock.now()
-        cursor = _parse(self.state.get('cursor'))
+        cursor = _parse(self.state.get('cursor', shape=str))
         baseline = cursor is None or cursor > now  # a cursor in the future (clock moved back) is not trusted
         if baseline:
             # No memory of what was sent (see module doc): what exists now is recorded as seen, not sent, and
             # nothing older than the late-arrival window is ever asked for.
             cursor = now
             self.state.set('floor', _iso(now - timedelta(seconds=LATE_SECONDS)))
-        floor = _parse(self.state.get('floor')) or cursor - timedelta(seconds=LATE_SECONDS)
+        floor = _parse(self.state.get('floor', shape=str)) or cursor - timedelta(seconds=LATE_SECONDS)
         start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
-        seen = {} if baseline else self.state.get('seen') or {}
+        seen = {} if baseline else self.state.get('seen', shape=dict[str, str]) or {}
         new = []
         if now > start:
             body = {'interval': f'{_iso(start)}/{_iso(now)}', 'sortOrder': 'ASC'}

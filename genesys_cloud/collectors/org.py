@@ -1,7 +1,17 @@
 """Who we are connected to: the org behind the OAuth client (GET /api/v2/tokens/me, no permission needed)."""
 
+from typing import Optional
+
+from typing_extensions import NotRequired, TypedDict
+
 from .. import tagging
 from .base import Collector
+
+
+class SavedOrg(TypedDict):
+    id: str
+    name: Optional[str]
+    own_client_id: NotRequired[Optional[str]]
 
 
 class OrgCollector(Collector):
@@ -15,7 +25,7 @@ class OrgCollector(Collector):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        saved = self.state.get('org')
+        saved = self.state.get('org', shape=SavedOrg)
         if saved:  # after a restart the org tags are known before the lookup is due again
             self._apply(saved['id'], saved['name'], saved.get('own_client_id'))
 

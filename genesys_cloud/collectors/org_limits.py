@@ -7,6 +7,7 @@ org does not have; its shape is UNVERIFIED, so entities of strings or of {name} 
 """
 
 import re
+from typing import Optional
 
 from .. import tagging
 from ..client import NotFound
@@ -85,7 +86,7 @@ class OrgLimitsCollector(Collector):
         for status, n in by_status.items():
             self.gauge('limits.change_requests', n, [tagging.tag('status', status_tag_value(status))])
 
-        known = self.state.get('change_requests')  # id -> status at the last collection
+        known = self.state.get('change_requests', shape=dict[str, Optional[str]])  # id -> status at the last collection
         current = {r['id']: r.get('status') for r in requests if r.get('id')}
         if known is not None:  # with no memory (first run, lost cache) nothing is announced: no duplicates
             for request in requests:

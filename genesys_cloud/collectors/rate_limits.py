@@ -47,7 +47,7 @@ class RateLimitsCollector(Collector):
         }
         data = self.client.post(PATH, body) or {}
 
-        seen = self.state.get('seen')
+        seen = self.state.get('seen', shape=dict[str, int])
         baseline = seen is None  # no memory of what was counted: count nothing this once (see module doc)
         seen = {k: v for k, v in (seen or {}).items() if k.split('|', 1)[0] >= _iso(start)[:19]}
         new_counts, peaks = {}, {}
