@@ -30,6 +30,13 @@ class OrgSize:
     not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
 
 
+def describe(item) -> str:
+    """A short name for an API item in a log line: its id when it has one."""
+    if isinstance(item, dict) and isinstance(item.get('id'), (str, int)):
+        return f'id {item["id"]}'
+    return repr(item)[:80]
+
+
 def pages(items: int, page_size: int) -> int:
     """Requests to list `items` at `page_size` a page (an empty listing still costs one)."""
     return max(1, math.ceil(items / page_size))
@@ -87,6 +94,16 @@ class Collector:
 
     def collect(self) -> None:
         raise NotImplementedError
+
+    def per_item(self, what, item, build):
+        """build(item), or None with one log line naming the item when its shape is not what the API documents:
+        one malformed item in a batch is skipped, the rest of the batch goes on."""
+        try:
+            return build(item)
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError, OverflowError) as e:
+            self.log.warning('%s: skipped a malformed %s %s (%s: %s)', self.name, what, describe(item),
+                             type(e).__name__, e)
+            return None
 
     # -- submission --------------------------------------------------------------------------------
 
