@@ -87,7 +87,8 @@ class OperationalEventsCollector(Collector):
         for digest, created, event in events:
             title = self._definitions.get(_definition_id(event)) or _definition_id(event) or 'Operational event'
             if sent < limit:
-                payload = self.per_item('operational event', event, lambda e: self._payload(e, title, created))
+                payload = self.per_item('operational event', event,
+                                        lambda e, t=title, c=created: self._payload(e, t, c))
                 if payload is not None:
                     self.event(**payload)
                     sent += 1
@@ -120,14 +121,14 @@ class OperationalEventsCollector(Collector):
             tags.append(tagging.tag('entity_id', event['entityId']))
         if event.get('errorCode'):
             tags.append(tagging.tag('error_code', event['errorCode']))
-        return dict(
-            title=f'{title}: {entity}',
-            text='\n'.join(lines),
-            tags=tags,
-            alert_type='error' if event.get('errorCode') else 'warning',
-            aggregation_key=f'genesys_cloud_operational_event:{_definition_id(event)}:{event.get("entityId")}',
-            timestamp=created.timestamp(),
-        )
+        return {
+            'title': f'{title}: {entity}',
+            'text': '\n'.join(lines),
+            'tags': tags,
+            'alert_type': 'error' if event.get('errorCode') else 'warning',
+            'aggregation_key': f'genesys_cloud_operational_event:{_definition_id(event)}:{event.get("entityId")}',
+            'timestamp': created.timestamp(),
+        }
 
     def _load_definitions(self, missing):
         now = self.clock.time()

@@ -148,14 +148,14 @@ def _announcement(request, before):
     history = request.get('statusHistory') or []
     if history and history[-1].get('message'):
         lines.append(f'Message: {history[-1]["message"]}')
-    return dict(
-        title=f'Genesys Cloud limit change request {key}: {change}',
-        text='\n'.join(lines),
-        tags=[tagging.tag('namespace', namespace), tagging.tag('limit_key', key),
+    return {
+        'title': f'Genesys Cloud limit change request {key}: {change}',
+        'text': '\n'.join(lines),
+        'tags': [tagging.tag('namespace', namespace), tagging.tag('limit_key', key),
               tagging.tag('status', status_tag_value(status))],
-        alert_type=ALERT_TYPES.get(status, 'info'),
-        aggregation_key=f'genesys_cloud_limit_change_request:{request.get("id")}',
-    )
+        'alert_type': ALERT_TYPES.get(status, 'info'),
+        'aggregation_key': f'genesys_cloud_limit_change_request:{request.get("id")}',
+    }
 
 
 def _number(value):
