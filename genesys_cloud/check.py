@@ -27,6 +27,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.scheduler = None
         self.collectors = ()
         self.base_tags = []
+        self._tokens = []  # the current and previous bearer tokens, registered for scrubbing
         self._health = HealthReporter(self)
         self.check_initializations.append(self._initialize)
 
@@ -46,6 +47,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
 
     def _initialize(self):
         settings = Settings.from_instance(self.instance)
+        self.client_secret_value = settings.client_secret
         self.register_secret(settings.client_secret)
         self.client = GenesysClient(
             self.http,
@@ -56,6 +58,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             clock=self.clock,
             log=self.log,
             max_requests_per_minute=settings.max_requests_per_minute,
+            on_token=self._token_issued,
         )
         self.base_tags = [tagging.tag('region', settings.domain)] + [str(t) for t in self.instance.get('tags') or []]
         state = self._state or StateStore.for_check(self)
@@ -70,6 +73,19 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
         self.scheduler = Scheduler(self, self.collectors, self.clock)
+
+    def _token_issued(self, token):
+        self.register_secret(token)
+        self._tokens = (self._tokens + [token])[-2:]
+        patterns = getattr(getattr(self, '_sanitizer', None), 'patterns', None)
+        if isinstance(patterns, set):  # older tokens can no longer appear: keep the scrubbing list short
+            patterns.intersection_update(set(self._tokens) | {self.client_secret_value})
+
+    def warning(self, warning_message, *args, **kwargs):
+        # The base class keeps warnings (shown by the Agent status page and the CLI) unscrubbed; an API error that
+        # echoes the Authorization header must not put the bearer token there.
+        text = str(warning_message) % args if args else str(warning_message)
+        super().warning(self.sanitize(text))
 
     def check(self, _, only=None):
         interval = float(self.instance.get('min_collection_interval') or 60)

@@ -44,7 +44,15 @@ class Scheduler:
     def run(self, only=None):
         """Run due collectors (or those named in `only`, regardless of cadence); return their outcomes."""
         outcomes = {}
-        enabled = [c for c in self.collectors if c.enabled and (not only or c.name in only)]
+        identity = next((c for c in self.collectors if c.enabled and getattr(c, 'identifies_org', False)), None)
+        if identity is not None and not identity.known:
+            # Data without org_id/org_name would merge with other orgs' series: nothing else runs (or repeats
+            # its gauges) until the org lookup has succeeded once.
+            outcomes[identity.name] = self._run_one(identity)
+            if not identity.known:
+                self.outcomes = outcomes
+                return outcomes
+        enabled = [c for c in self.collectors if c.enabled and (not only or c.name in only) and c.name not in outcomes]
         due = [c for c in enabled if only or self.due(c)]
         for collector in enabled:
             if collector not in due:

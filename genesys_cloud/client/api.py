@@ -47,6 +47,7 @@ class GenesysClient:
         max_requests_per_minute=60,
         max_retries=2,
         timeout=None,
+        on_token=None,
     ):
         self._http = http
         self._api_url = api_url.rstrip('/')
@@ -54,7 +55,8 @@ class GenesysClient:
         self._log = log
         self.request_counts = Counter()
         self._tokens = TokenManager(
-            http, login_url, client_id, client_secret, self._clock, timeout, before_request=self._spend
+            http, login_url, client_id, client_secret, self._clock, timeout, before_request=self._spend,
+            on_token=on_token,
         )
         self._timeout = timeout
         self.max_requests_per_minute = max_requests_per_minute
@@ -65,6 +67,7 @@ class GenesysClient:
         self.rate_limited_counts = Counter()
         self.failed_counts = Counter()
         self.succeeded = 0
+        self._extra_secrets = []
 
     @classmethod
     def from_settings(cls, api_url, login_url, client_id, client_secret, http=None, **kwargs):
@@ -97,8 +100,20 @@ class GenesysClient:
 
     @property
     def secrets(self) -> list:
-        """The client secret and the bearer tokens it holds or held: what output must never show."""
-        return self._tokens.secrets
+        """The client secret, the bearer tokens it holds or held, and whatever else was registered (a Datadog
+        key the caller sends through the API): what no output may show."""
+        return self._tokens.secrets + self._extra_secrets
+
+    def register_secret(self, secret) -> None:
+        if secret and secret not in self._extra_secrets:
+            self._extra_secrets.append(secret)
+
+    def scrub(self, text) -> str:
+        """`text` with every secret replaced; done before any truncation, so no part of a secret survives."""
+        text = str(text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, '********')
+        return text
 
     def requests_available(self) -> int:
         """Requests the budget allows now without waiting (max_requests_per_minute minus the last minute's)."""
@@ -148,7 +163,7 @@ class GenesysClient:
                     self._log_debug('%s: rate limited, waiting %.0fs as Retry-After asks', endpoint, wait)
                     self._clock.sleep(wait)
                     continue
-                raise RateLimited(endpoint, _error_message(response, 'rate limit exceeded'), retry_after=wait)
+                raise RateLimited(endpoint, self._error_message(response, 'rate limit exceeded'), retry_after=wait)
             if status >= 500 and attempt < self.max_retries and self._backoff(attempt, endpoint):
                 attempt += 1
                 continue
@@ -190,7 +205,7 @@ class GenesysClient:
             self.succeeded += 1
             return data
         self.failed_counts[endpoint] += 1
-        message = _error_message(response, response.reason or 'error')
+        message = self._error_message(response, response.reason or 'error')
         code = _error_code(response)
         if status == 401:
             raise AuthenticationError(endpoint, message, status=status, code=code)
@@ -203,6 +218,10 @@ class GenesysClient:
         if status == 400:
             raise BadRequest(endpoint, message, status=status, code=code)
         raise GenesysApiError(endpoint, message, status=status, code=code)
+
+    def _error_message(self, response, default):
+        message = _error_body(response).get('message')
+        return self.scrub(message)[:300] if message else default
 
     def _backoff(self, attempt, endpoint) -> bool:
         """Sleep before a retry (exponential, jittered); False when the run's time budget does not allow it."""
@@ -350,11 +369,6 @@ def _error_body(response):
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _error_message(response, default):
-    message = _error_body(response).get('message')
-    return str(message)[:300] if message else default
 
 
 def _error_code(response):

@@ -13,7 +13,8 @@ MIN_LIFETIME, MAX_LIFETIME, DEFAULT_LIFETIME = 30.0, 172800.0, 86400.0
 
 
 class TokenManager:
-    def __init__(self, http, login_url, client_id, client_secret, clock, timeout=None, before_request=None):
+    def __init__(self, http, login_url, client_id, client_secret, clock, timeout=None, before_request=None,
+                 on_token=None):
         self._http = http
         self._url = login_url.rstrip('/') + TOKEN_PATH
         self._client_id = client_id
@@ -26,6 +27,7 @@ class TokenManager:
         self.requests_made = 0
         # The client's budget: token requests are paced, counted and bounded like any other request.
         self._before_request = before_request
+        self._on_token = on_token  # told of every new token, so logs and messages can scrub it
 
     @property
     def token(self) -> str:
@@ -75,4 +77,6 @@ class TokenManager:
         lifetime = min(max(lifetime, MIN_LIFETIME), MAX_LIFETIME) if lifetime == lifetime else DEFAULT_LIFETIME
         self._remember()
         self._token = token
+        if self._on_token is not None:
+            self._on_token(token)
         self._renew_at = self._clock.time() + lifetime - min(RENEW_BEFORE_EXPIRY, lifetime * RENEW_SHARE)
