@@ -14,6 +14,7 @@ from .health import HealthReporter
 from .scheduler import Scheduler
 from .settings import Settings
 from .state import StateStore
+from .typos import unknown_options
 
 
 class GenesysCloudCheck(AgentCheck, ConfigMixin):
@@ -37,16 +38,28 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         # validation); __package__ is right under both import names.
         super().load_configuration_models(package_path or f'{__package__}.config_models')
 
+    def log_typos_in_options(self, user_config, models_config, level):
+        # The base class logs likely typos of top-level options only, and to the log alone. Every unknown option,
+        # collector sections included, becomes one warning (once: initialization succeeds once), which the Agent
+        # status page and `genesys-cloud-dd check` both show.
+        if level != 'instances' or models_config is None:
+            return super().log_typos_in_options(user_config, models_config, level)
+        unknown = unknown_options(user_config, type(models_config))
+        for option, nearest in unknown:
+            hint = f'did you mean `{nearest}`?' if nearest else 'see conf.yaml.example for the valid options'
+            self.warning('unknown option `%s` is ignored; %s', option, hint)
+        return {option for option, _ in unknown}
+
     def persistent_cache_id(self) -> str:
         # The base class keys the persistent cache by a digest of the whole instance config, so editing a tag or
         # an interval, or rotating the secret, would throw away counted windows, pending jobs and the billing
         # period's peak. Only what identifies the org starts state afresh: the OAuth client and where it lives.
-        settings = Settings.from_instance(self.instance)
+        settings = Settings.from_config(self.config)
         identity = f'{settings.client_id}\n{settings.api_url}'
         return hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
 
     def _initialize(self):
-        settings = Settings.from_instance(self.instance)
+        settings = Settings.from_config(self.config)
         self.client_secret_value = settings.client_secret
         self.register_secret(settings.client_secret)
         self.client = GenesysClient(
