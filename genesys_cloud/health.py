@@ -42,7 +42,7 @@ class HealthReporter:
             status, message = AgentCheck.CRITICAL, f'authentication failed: {auth[0]}'
         elif unreachable:
             status, message = AgentCheck.CRITICAL, f'Genesys Cloud unreachable: {unreachable[0]}'
-        elif client.succeeded or self._last_status is not None:
+        elif client.succeeded or denied or self._last_status is not None:  # a 403 is an answer: connected
             if not client.succeeded and self._last_status == AgentCheck.CRITICAL:
                 status, message = self._last_status, self._last_message  # nothing ran since the failure
             elif denied:

@@ -48,7 +48,7 @@ class Scheduler:
         if identity is not None and not identity.known:
             # Data without org_id/org_name would merge with other orgs' series: nothing else runs (or repeats
             # its gauges) until the org lookup has succeeded once.
-            outcomes[identity.name] = self._run_one(identity)
+            outcomes[identity.name] = self._run_one(identity) if only or self.due(identity) else Outcome.IDLE
             if not identity.known:
                 self.outcomes = outcomes
                 return outcomes

@@ -86,16 +86,15 @@ class OperationalEventsCollector(Collector):
         sent = skipped = 0
         for digest, created, event in events:
             title = self._definitions.get(_definition_id(event)) or _definition_id(event) or 'Operational event'
-            if sent < limit:
-                payload = self.per_item('operational event', event,
-                                        lambda e, t=title, c=created: self._payload(e, t, c))
-                if payload is not None:
+            payload = self.per_item('operational event', event, lambda e, t=title, c=created: self._payload(e, t, c))
+            seen[digest] = _iso(created)  # a malformed event is marked seen too: skipped once, never retried
+            if payload is not None:
+                if sent < limit:
                     self.event(**payload)
                     sent += 1
-            else:
-                skipped += 1
-            per_definition[title] = per_definition.get(title, 0) + 1
-            seen[digest] = _iso(created)
+                else:
+                    skipped += 1
+                per_definition[title] = per_definition.get(title, 0) + 1
             self.state.set('seen', seen)
         if skipped:
             self.event(title=f'Genesys Cloud: {skipped} more operational events',

@@ -168,6 +168,10 @@ class Emulator:
             status, encoded = 200, (encoded or b'{"entities": [')[: max(1, len(encoded) // 2)]
         if fault is not None and fault.paging_loop and status == 200 and isinstance(payload, dict):
             encoded = _dump(loop_paging(fault.paging_loop, request, payload))
+        if fault is not None and fault.corrupt and status == 200 and payload is not None:
+            payload = json.loads(encoded)
+            fault.corrupted += sum(corrupt_item(payload, **change) for change in fault.corrupt)
+            encoded = _dump(payload)
         return status, out_headers, encoded
 
     def _match(self, method, path):
@@ -218,9 +222,17 @@ class Emulator:
             request.job_fault = 'stuck'
         if fault.failed_job:
             request.job_fault = 'failed'
+        if fault.paging_loop and 'pageNumber' in request.query:
+            # A listing that ignores pageNumber: the same page again ('self', 'growing') or two pages in turn.
+            number = request.query['pageNumber']
+            request.asked_page = int(number) if number.isdigit() else 1
+            served = str(2 - request.asked_page % 2) if fault.paging_loop == 'cycle' else '1'
+            request.query['pageNumber'] = served
+            request.query_all['pageNumber'] = [served]
         if fault.echo_authorization:
-            raise ApiError(400, 'bad.request', 'Invalid header: Authorization: '
-                           + (request.headers.get('Authorization') or ''))
+            body = request.body.decode('utf-8', 'replace') if request.body else ''
+            raise ApiError(400, 'bad.request', '.' * fault.echo_padding + 'Invalid header: Authorization: '
+                           + (request.headers.get('Authorization') or '') + ' ' + body)
         if fault.status is not None and fault.status >= 400 and fault.html:
             page = f'<html><body><h1>{fault.status} Bad Gateway</h1><p>upstream error</p></body></html>'.encode()
             headers = {'Content-Type': 'text/html'}
@@ -275,6 +287,23 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def corrupt_item(payload, path, set=None, drop=()):
+    """Change one item of an answer in place (an item of the wrong shape among good ones); False when the
+    answer has no such item."""
+    target = payload
+    for step in path:
+        try:
+            target = target[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(target, dict):
+        return False
+    target.update(set or {})
+    for key in drop:
+        target.pop(key, None)
+    return True
+
+
 def loop_paging(mode, request, payload):
     """Rewrite a listing's paging so it never ends: what a broken API (or proxy cache) can answer."""
     payload = dict(payload)
@@ -289,7 +318,7 @@ def loop_paging(mode, request, payload):
             payload['cursors'] = {**payload['cursors'],
                                   'after': 'cursor-a' if request.query.get('after') == 'cursor-b' else 'cursor-b'}
     if 'pageCount' in payload or mode == 'growing':
-        number = int(request.query.get('pageNumber') or payload.get('pageNumber') or 1)
+        number = getattr(request, 'asked_page', None) or int(request.query.get('pageNumber') or 1)
         payload['pageCount'] = number + 1  # always one more page than the one just read
         payload['nextUri'] = payload.get('nextUri') or uri(request, pageNumber=number + 1)
     return payload
