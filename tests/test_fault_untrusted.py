@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import yaml
 from datadog_checks.genesys_cloud import GenesysCloudCheck
-from datadog_checks.genesys_cloud.client import GenesysClient, GenesysApiError
+from datadog_checks.genesys_cloud.client import GenesysApiError, GenesysClient
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.scheduler import Outcome
 
