@@ -24,6 +24,7 @@ from genesys_cloud_dd.flows.deploy import FlowDeployer
 from tests.conftest import DD_API_KEY_CANARY, only
 
 from .fault_report import record
+from .test_fault_matrix import up
 
 TOKEN = 'POST /oauth/token'
 QUEUES = 'GET /api/v2/routing/queues'
@@ -43,11 +44,6 @@ def run(check):
     error = check.run()
     assert error == '', error
     return check.scheduler.outcomes
-
-
-def up(aggregator, name):
-    points = [m.value for m in aggregator.metrics('genesys_cloud.check.collector.up') if f'collector:{name}' in m.tags]
-    return points[-1] if points else None
 
 
 def lines_of(check, name):
