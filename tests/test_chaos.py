@@ -18,6 +18,8 @@ from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.scheduler import Outcome
 
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator.data.operational_events import operational_events
 from tests.conftest import SECRET_CANARY, START
 
 from .fault_report import record
@@ -100,6 +102,19 @@ class Twin:
         self.emulator.__exit__(None, None, None)
 
 
+def happen(twins, index):
+    """The same things happen in both orgs at the same time: operational events, limit request decisions."""
+    for twin in twins:
+        if index % 5 == 0:
+            store = operational_events(twin.emulator.org)
+            store.publish(store.definitions[index % len(store.definitions)].id, entity_index=index,
+                          conversation_id=f'c0ffee00-0000-4000-8000-{index:012d}')
+        if index % 40 == 20:
+            limits = org_limits(twin.emulator.org)
+            request = limits.change_requests[(index // 40) % len(limits.change_requests)]
+            limits.set_status(request.id, 'Approved' if request.status != 'Approved' else 'Rejected', 'decided')
+
+
 def corrupt_state(rng, name):
     prefix = f'genesys_cloud:{name}:'
     keys = [k for k, v in datadog_agent._cache.items() if k.startswith(prefix) and v]
@@ -132,6 +147,8 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
                     injected['persisted value'] += 1
             if index == RUNS:
                 stopped = now
+            if index < RUNS:  # both twins see all of it before the test ends
+                happen((clean, chaos), index)
             clean.run()
             chaos.run()
 
@@ -140,7 +157,7 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
         assert over == {}, over
         over = {key: (n, clean.events[key]) for key, n in chaos.events.items() if n > clean.events[key]}
         assert over == {}, over
-        assert sum(clean.counts.values()) > 0 and sum(clean.events.values()) > 0  # the comparison means something
+        assert sum(clean.counts.values()) > 0 and sum(clean.events.values()) > 40  # the comparison means something
         assert chaos.long_tags == [] and clean.long_tags == []
         for collector in chaos.check.collectors:
             interval = collector.interval

@@ -108,6 +108,20 @@ def test_malformed_change_request_is_skipped_and_nothing_is_announced_twice(make
            '1 event in 4 runs')
 
 
+def test_change_request_skipped_once_is_not_announced_as_new_when_readable_again(make_check, emulator, aggregator,
+                                                                                clock):
+    check = make_check(**only('org_limits', org_limits={'namespaces': ['platform.api']}))
+    run(check)  # learns the statuses
+    fault = emulator.faults.add(CHANGE_REQUESTS, times=1, corrupt={'path': ['entities', 0], 'set': {'id': 7}})
+    aggregator.reset()
+    for _ in range(3):
+        clock.advance(14401)
+        run(check)
+    assert fault.corrupted == 1
+    assert aggregator.events == []  # nothing changed status: nothing to announce
+    record('org_limits: change request unreadable for one run', 'still known, not announced again', 'no event')
+
+
 def test_rate_limit_bucket_without_interval_is_never_counted(make_check, emulator, aggregator, clock):
     org = emulator.org
     check = make_check(**only('rate_limits'))

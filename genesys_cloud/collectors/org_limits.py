@@ -84,8 +84,8 @@ class OrgLimitsCollector(Collector):
         return names or None
 
     def _change_requests(self):
-        requests = [r for r in self._list_change_requests()
-                    if self.per_item('limit change request', r, _change_request) is not None]
+        listed = list(self._list_change_requests())
+        requests = [r for r in listed if self.per_item('limit change request', r, _change_request) is not None]
         by_status = dict.fromkeys(STATUSES, 0)
         for request in requests:
             status = request.get('status')
@@ -109,8 +109,11 @@ class OrgLimitsCollector(Collector):
                     self.event(**event)
             known[request['id']] = request.get('status')
             self.state.set('change_requests', known)  # committed with its event, one request at a time
-        current = {r['id'] for r in requests}
-        self.state.set('change_requests', {k: v for k, v in known.items() if k in current})
+        if len(requests) == len(listed):
+            # Forget requests no longer listed, but only after a clean listing: one skipped as malformed is still
+            # known, or it would be announced as new when it comes back readable.
+            current = {r['id'] for r in requests}
+            self.state.set('change_requests', {k: v for k, v in known.items() if k in current})
 
     def _list_change_requests(self):
         """Every request of the last 365 days (nextUri paging); a listing without `entities` is an error."""
