@@ -201,7 +201,9 @@ def test_state_survives_config_edits_but_not_another_org(instance, emulator, agg
         clock.advance(600)
     peak = first.read_persistent_cache('concurrent_usage.peak')
     assert json.loads(peak)['levels']
-    edited = {**config, 'tags': ['team:other'], 'max_requests_per_minute': 90,
+    rotated = 'rotated-secret-0123456789'
+    emulator.credentials[emulator.client_id] = rotated  # the secret is rotated; tags, budget and interval edited
+    edited = {**config, 'tags': ['team:other'], 'max_requests_per_minute': 90, 'client_secret': rotated,
               'concurrent_usage': {'enabled': True, 'interval': 300}}
     second = build(edited)
     assert second.check_id != first.check_id  # the Agent gives an edited instance a new id...
@@ -215,7 +217,8 @@ def test_state_survives_config_edits_but_not_another_org(instance, emulator, agg
     moved = build({**edited, 'client_id': 'another-client'})
     moved.run_check_initializations()
     assert moved.read_persistent_cache('concurrent_usage.peak') == ''  # another OAuth client: state afresh
-    record('state: config edited (tags, interval, budget)', 'state kept; another client id starts afresh',
+    assert up(aggregator, 'concurrent_usage') == 1
+    record('state: config edited (tags, interval, budget, secret)', 'state kept; another client id starts afresh',
            'peak kept across check ids')
 
 
