@@ -1,5 +1,7 @@
 """The Datadog Agent check: reads the config, builds the API client and runs the collectors."""
 
+import hashlib
+
 from datadog_checks.base import AgentCheck
 
 from . import tagging
@@ -12,6 +14,7 @@ from .health import HealthReporter
 from .scheduler import Scheduler
 from .settings import Settings
 from .state import StateStore
+from .typos import unknown_options
 
 
 class GenesysCloudCheck(AgentCheck, ConfigMixin):
@@ -25,6 +28,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.scheduler = None
         self.collectors = ()
         self.base_tags = []
+        self._tokens = []  # the current and previous bearer tokens, registered for scrubbing
         self._health = HealthReporter(self)
         self.check_initializations.append(self._initialize)
 
@@ -34,8 +38,29 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         # validation); __package__ is right under both import names.
         super().load_configuration_models(package_path or f'{__package__}.config_models')
 
+    def log_typos_in_options(self, user_config, models_config, level):
+        # The base class logs likely typos of top-level options only, and to the log alone. Every unknown option,
+        # collector sections included, becomes one warning (once: initialization succeeds once), which the Agent
+        # status page and `genesys-cloud-dd check` both show.
+        if level != 'instances' or models_config is None:
+            return super().log_typos_in_options(user_config, models_config, level)
+        unknown = unknown_options(user_config, type(models_config))
+        for option, nearest in unknown:
+            hint = f'did you mean `{nearest}`?' if nearest else 'see conf.yaml.example for the valid options'
+            self.warning('unknown option `%s` is ignored; %s', option, hint)
+        return {option for option, _ in unknown}
+
+    def persistent_cache_id(self) -> str:
+        # The base class keys the persistent cache by a digest of the whole instance config, so editing a tag or
+        # an interval, or rotating the secret, would throw away counted windows, pending jobs and the billing
+        # period's peak. Only what identifies the org starts state afresh: the OAuth client and where it lives.
+        settings = Settings.from_config(self.config)
+        identity = f'{settings.client_id}\n{settings.api_url}'
+        return hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
+
     def _initialize(self):
-        settings = Settings.from_instance(self.instance)
+        settings = Settings.from_config(self.config)
+        self.client_secret_value = settings.client_secret
         self.register_secret(settings.client_secret)
         self.client = GenesysClient(
             self.http,
@@ -46,18 +71,34 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             clock=self.clock,
             log=self.log,
             max_requests_per_minute=settings.max_requests_per_minute,
+            on_token=self._token_issued,
         )
         self.base_tags = [tagging.tag('region', settings.domain)] + [str(t) for t in self.instance.get('tags') or []]
+        state = self._state or StateStore.for_check(self)
+        state.on_bad_value(self.warning)
         context = CollectorContext(
             check=self,
             client=self.client,
-            state=self._state or StateStore.for_check(self),
+            state=state,
             clock=self.clock,
             instance=self.instance,
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
         self.scheduler = Scheduler(self, self.collectors, self.clock)
+
+    def _token_issued(self, token):
+        self.register_secret(token)
+        self._tokens = (self._tokens + [token])[-2:]
+        patterns = getattr(getattr(self, '_sanitizer', None), 'patterns', None)
+        if isinstance(patterns, set):  # older tokens can no longer appear: keep the scrubbing list short
+            patterns.intersection_update(set(self._tokens) | {self.client_secret_value})
+
+    def warning(self, warning_message, *args, **kwargs):
+        # The base class keeps warnings (shown by the Agent status page and the CLI) unscrubbed; an API error that
+        # echoes the Authorization header must not put the bearer token there.
+        text = str(warning_message) % args if args else str(warning_message)
+        super().warning(self.sanitize(text))
 
     def check(self, _, only=None):
         interval = float(self.instance.get('min_collection_interval') or 60)

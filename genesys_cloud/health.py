@@ -19,6 +19,8 @@ class HealthReporter:
             if collector.enabled and collector.name in scheduler.outcomes:
                 up = 0 if collector.name in scheduler.last_errors else 1
                 self.check.gauge('check.collector.up', up, tags=base_tags + [f'collector:{collector.name}'])
+        for name, seconds in scheduler.overdue.items():
+            self.check.gauge('check.collector.overdue', seconds, tags=base_tags + [f'collector:{name}'])
         for endpoint, n in client.request_counts.items():
             self.check.count('check.api_requests', n, tags=base_tags + [f'endpoint:{endpoint}'])
         for endpoint, n in client.rate_limited_counts.items():
@@ -40,7 +42,7 @@ class HealthReporter:
             status, message = AgentCheck.CRITICAL, f'authentication failed: {auth[0]}'
         elif unreachable:
             status, message = AgentCheck.CRITICAL, f'Genesys Cloud unreachable: {unreachable[0]}'
-        elif client.succeeded or self._last_status is not None:
+        elif client.succeeded or denied or self._last_status is not None:  # a 403 is an answer: connected
             if not client.succeeded and self._last_status == AgentCheck.CRITICAL:
                 status, message = self._last_status, self._last_message  # nothing ran since the failure
             elif denied:

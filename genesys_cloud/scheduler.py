@@ -14,6 +14,7 @@ from .client.jobs import JobFailed
 
 TOKEN_ENDPOINT = 'POST /oauth/token'
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
+DEFAULT_RESERVE = 2  # requests kept for a due collector whose cost is not measured yet
 
 
 class Outcome:
@@ -27,6 +28,9 @@ class Scheduler:
         self.clock = clock
         self.last_errors = {}  # collector name -> GenesysApiError or message
         self.outcomes = {}
+        self.overdue = {}  # collector name -> seconds it has been due but deferred for want of budget
+        self._deferred_since = {}
+        self._cost = {}  # collector name -> requests its last complete collection took
         now = clock.time()
         self._next_due = {}
         for collector in collectors:
@@ -40,28 +44,51 @@ class Scheduler:
     def run(self, only=None):
         """Run due collectors (or those named in `only`, regardless of cadence); return their outcomes."""
         outcomes = {}
-        for collector in self.collectors:
-            if not collector.enabled or (only and collector.name not in only):
-                continue
-            if not only and not self.due(collector):
+        identity = next((c for c in self.collectors if c.enabled and getattr(c, 'identifies_org', False)), None)
+        if identity is not None and not identity.known:
+            # Data without org_id/org_name would merge with other orgs' series: nothing else runs (or repeats
+            # its gauges) until the org lookup has succeeded once.
+            outcomes[identity.name] = self._run_one(identity) if only or self.due(identity) else Outcome.IDLE
+            if not identity.known:
+                self.outcomes = outcomes
+                return outcomes
+        enabled = [c for c in self.collectors if c.enabled and (not only or c.name in only) and c.name not in outcomes]
+        due = [c for c in enabled if only or self.due(c)]
+        for collector in enabled:
+            if collector not in due:
                 collector.resubmit_gauges()
                 outcomes[collector.name] = Outcome.IDLE
                 continue
-            outcomes[collector.name] = self._run_one(collector)
+            later = due[due.index(collector) + 1:]
+            self.check.client.allow(self._share(later))
+            try:
+                outcomes[collector.name] = self._run_one(collector)
+            finally:
+                self.check.client.allow(None)
             if _cannot_log_in(self.last_errors.get(collector.name)):
                 # Every other collector would fail the same way and spend requests doing it.
                 break
         self.outcomes = outcomes
         return outcomes
 
+    def _share(self, later):
+        """What the next collector may spend: the run's budget less what the due collectors after it need
+        (their last measured cost, at most an even share each), so one listing cannot starve the rest."""
+        if not later:
+            return None  # the last due collector starves nobody: pacing alone bounds it
+        available = self.check.client.requests_available()
+        fair = max(1, available // (len(later) + 1))
+        reserved = sum(min(self._cost.get(c.name, DEFAULT_RESERVE), fair) for c in later)
+        return max(1, available - reserved)
+
     def _run_one(self, collector):
         name = collector.name
         started = time.perf_counter()
+        spent_before = sum(self.check.client.request_counts.values())
         try:
             collector.run_collection()
         except RequestBudgetExhausted as e:
-            self.check.log.info('%s: deferred to a later run (%s)', name, e)
-            return Outcome.DEFERRED  # not marked done: it runs first thing when the budget allows
+            return self._deferred(collector, e)  # not marked done: it runs first thing when the budget allows
         except GenesysApiError as e:
             return self._failed(collector, e, retry_after=getattr(e, 'retry_after', None))
         except JobFailed as e:
@@ -72,13 +99,32 @@ class Scheduler:
         finally:
             self.check.gauge('check.collector.duration', time.perf_counter() - started,
                              tags=collector.base_tags + [f'collector:{name}'])
+        self._cost[name] = sum(self.check.client.request_counts.values()) - spent_before
         self._next_due[name] = self.clock.time() + collector.interval
         collector.remember_next_due(self._next_due[name])
         self.last_errors.pop(name, None)
+        self._deferred_since.pop(name, None)
+        self.overdue.pop(name, None)
         return Outcome.OK
+
+    def _deferred(self, collector, reason):
+        name = collector.name
+        now = self.clock.time()
+        since = self._deferred_since.setdefault(name, self._next_due.get(name) or now)
+        self.overdue[name] = now - since
+        if self.overdue[name] > collector.interval:
+            # Deferred once is normal pacing; deferred for longer than its own cadence means its data is missing.
+            self.check.warning('%s: deferred for %.0fs, longer than its %.0fs interval, for want of request '
+                               'budget (%s); raise max_requests_per_minute or lengthen slow collectors\' intervals',
+                               name, self.overdue[name], collector.interval, reason)
+        else:
+            self.check.log.info('%s: deferred to a later run (%s)', name, reason)
+        return Outcome.DEFERRED
 
     def _failed(self, collector, error, retry_after=None):
         name = collector.name
+        self._deferred_since.pop(name, None)
+        self.overdue.pop(name, None)
         self.last_errors[name] = error
         self.check.warning('%s: %s', name, error)
         delay = min(collector.interval, RETRY_AFTER_FAILURE)

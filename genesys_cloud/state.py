@@ -2,33 +2,67 @@
 
 Values are JSON. Inside the Agent they live in the check's persistent cache (kept across Agent restarts);
 the Agent-less runner stores them in a directory instead.
+
+What comes back is untrusted (an older version wrote it, a person edited it, a disk truncated it): every read
+names the shape it expects, and a value that is not JSON or not of that shape is discarded with one warning
+naming the key, after which the collector carries on as after a lost cache.
 """
 
 import json
+import math
 import os
 import re
 import tempfile
+from functools import cache
+
+from pydantic import TypeAdapter, ValidationError
 
 
 class StateStore:
     """Key/value store of JSON values; `scoped(prefix)` gives each collector its own namespace."""
 
-    def __init__(self, read, write, prefix=''):
+    def __init__(self, read, write, prefix='', warn=None):
         self._read = read
         self._write = write
         self._prefix = prefix
+        self._warn = [warn]  # shared with scoped stores, so the check can attach its logger once
 
     def scoped(self, prefix: str) -> 'StateStore':
-        return StateStore(self._read, self._write, f'{self._prefix}{prefix}.')
+        store = StateStore(self._read, self._write, f'{self._prefix}{prefix}.')
+        store._warn = self._warn
+        return store
 
-    def get(self, key: str, default=None):
+    def on_bad_value(self, warn) -> None:
+        """warn(format, *args) is called once for each persisted value that is discarded."""
+        self._warn[0] = warn
+
+    def get(self, key: str, default=None, shape=None):
+        """The value stored under `key`, or `default` when there is none or it is not valid JSON of `shape`
+        (a type such as `dict[str, int]` or a TypedDict; JSON-compatible coercions only, e.g. 3 for 3.0)."""
         raw = self._read(self._prefix + key)
         if not raw:
             return default
         try:
-            return json.loads(raw)
-        except ValueError:
-            return default  # a corrupt entry must not stop collection; it is rebuilt
+            value = json.loads(raw)
+        except (ValueError, TypeError):
+            return self._discard(key, 'is not valid JSON', default)
+        if shape is not None:
+            try:
+                value = _adapter(shape).validate_python(value)
+            except ValidationError as e:
+                problem = e.errors()[0]
+                where = '.'.join(str(p) for p in problem.get('loc') or ()) or 'value'
+                return self._discard(key, f'has the wrong shape ({where}: {problem.get("msg")})', default)
+            if not _finite(value):
+                return self._discard(key, 'holds a number that is not finite', default)
+        return value
+
+    def _discard(self, key, problem, default):
+        self.delete(key)
+        if self._warn[0] is not None:
+            self._warn[0]('persisted state %s %s; discarded, collection continues as after a lost cache',
+                          self._prefix + key, problem)
+        return default
 
     def set(self, key: str, value) -> None:
         self._write(self._prefix + key, json.dumps(value, sort_keys=True, separators=(',', ':')))
@@ -38,7 +72,7 @@ class StateStore:
 
     @classmethod
     def for_check(cls, check) -> 'StateStore':
-        return cls(check.read_persistent_cache, check.write_persistent_cache)
+        return cls(check.read_persistent_cache, check.write_persistent_cache, warn=check.warning)
 
     @classmethod
     def in_directory(cls, directory: str, namespace: str) -> 'StateStore':
@@ -69,3 +103,18 @@ class StateStore:
             os.replace(tmp, target)
 
         return cls(read, write)
+
+
+@cache
+def _adapter(shape):
+    return TypeAdapter(shape)
+
+
+def _finite(value) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_finite(v) for v in value)
+    return True

@@ -66,7 +66,9 @@ def make_check(instance, clock):
     def make(check_id='genesys_cloud:test', **overrides):
         config = {**instance, **overrides}
         check = GenesysCloudCheck('genesys_cloud', {}, [config], clock=clock)
-        check.check_id = check_id
+        # `genesys_cloud:<x>` reads as the Agent's id of an instance named <x> (the `name` option), whose
+        # persistent cache is its own: a test names another instance to start from an empty cache.
+        check.check_id = f'{check_id}:{abs(hash(repr(sorted(config.items())))):x}'
         return check
 
     return make

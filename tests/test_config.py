@@ -21,7 +21,7 @@ def run_error(instance):
         ({**VALID, 'region': 'mars_north_1'}, 'region', 'valid regions: mypurecloud.com (us_east_1)'),
         ({**VALID, 'api_url': 'not a url'}, 'api_url', 'must be an http(s) URL'),
         ({**VALID, 'login_url': 'ftp://login.example'}, 'login_url', 'must be an http(s) URL'),
-        ({**VALID, 'max_requests_per_minute': 0}, 'max_requests_per_minute', 'must be at least 1'),
+        ({**VALID, 'max_requests_per_minute': 0}, 'max_requests_per_minute', 'greater than or equal to 1'),
         ({**VALID, 'org': {'interval': 'often'}}, 'org -> interval', 'valid integer'),
     ],
 )

@@ -30,6 +30,7 @@ def test_a_collection_costs_what_is_documented(collector, make_check, emulator, 
     # The budget, not the pacing, is under test here.
     check = make_check(check_id=f'genesys_cloud:{collector.name}', max_requests_per_minute=100000)
     check.run_check_initializations()
+    check.check(None, only={'org'})  # nothing collects before the org is known
     emulator.reset_counters()
     check.check(None, only={collector.name})
     spent = sum(n for endpoint, n in emulator.requests.items() if endpoint != 'POST /oauth/token')

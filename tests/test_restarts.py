@@ -35,7 +35,7 @@ def scenario(aggregator, datadog_agent, restart_at=None, lose_cache=False):
 
         def new_check(check_id):
             check = GenesysCloudCheck('genesys_cloud', {}, [instance], clock=clock)
-            check.check_id = check_id
+            check.check_id = f'{check_id}:0123abcd'  # an instance named a or b: each has its own cache
             return check
 
         check = new_check('genesys_cloud:a')

@@ -22,14 +22,16 @@ from .errors import (
     RateLimited,
     ServerError,
 )
+from .headers import retry_after as _retry_after
+from .paging import PageGuard
 
 _ID_SEGMENT = re.compile(r'^(?:[0-9a-fA-F-]{16,}|\d+|[A-Za-z0-9_-]*\d[A-Za-z0-9_-]{11,})$')
 _PERMISSIONS = re.compile(r'\[([^\]]+)\]')
-MAX_PAGES = 10000  # safety net against an endpoint whose paging never ends
 
 
 class RequestBudgetExhausted(Exception):
-    """The check spent its `max_requests_per_minute`; the remaining work waits for a later run."""
+    """The check spent its `max_requests_per_minute`, a collector its share of it, or the run its time; the
+    remaining work waits for a later run."""
 
 
 class GenesysClient:
@@ -45,6 +47,7 @@ class GenesysClient:
         max_requests_per_minute=60,
         max_retries=2,
         timeout=None,
+        on_token=None,
     ):
         self._http = http
         self._api_url = api_url.rstrip('/')
@@ -52,16 +55,19 @@ class GenesysClient:
         self._log = log
         self.request_counts = Counter()
         self._tokens = TokenManager(
-            http, login_url, client_id, client_secret, self._clock, timeout, counter=self.request_counts
+            http, login_url, client_id, client_secret, self._clock, timeout, before_request=self._spend,
+            on_token=on_token,
         )
         self._timeout = timeout
         self.max_requests_per_minute = max_requests_per_minute
         self.max_retries = max_retries
         self._sent = deque()  # monotonic send times within the last minute, for pacing
         self._deadline = None
+        self._allowance = None  # requests the running collector may still send (its share of the run's budget)
         self.rate_limited_counts = Counter()
         self.failed_counts = Counter()
         self.succeeded = 0
+        self._extra_secrets = []
 
     @classmethod
     def from_settings(cls, api_url, login_url, client_id, client_secret, http=None, **kwargs):
@@ -77,6 +83,7 @@ class GenesysClient:
     def begin_run(self, time_budget: float) -> None:
         """Start a check run: waits (Retry-After, pacing, backoff) must end within `time_budget` seconds."""
         self._deadline = self._clock.monotonic() + time_budget
+        self._allowance = None
         self.request_counts.clear()
         self.rate_limited_counts.clear()
         self.failed_counts.clear()
@@ -90,6 +97,32 @@ class GenesysClient:
     @property
     def token_requests(self) -> int:
         return self._tokens.requests_made
+
+    @property
+    def secrets(self) -> list:
+        """The client secret, the bearer tokens it holds or held, and whatever else was registered (a Datadog
+        key the caller sends through the API): what no output may show."""
+        return self._tokens.secrets + self._extra_secrets
+
+    def register_secret(self, secret) -> None:
+        if secret and secret not in self._extra_secrets:
+            self._extra_secrets.append(secret)
+
+    def scrub(self, text) -> str:
+        """`text` with every secret replaced; done before any truncation, so no part of a secret survives."""
+        text = str(text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, '********')
+        return text
+
+    def requests_available(self) -> int:
+        """Requests the budget allows now without waiting (max_requests_per_minute minus the last minute's)."""
+        self._forget_old_sends()
+        return max(0, self.max_requests_per_minute - len(self._sent)) if self.max_requests_per_minute else 10**9
+
+    def allow(self, requests) -> None:
+        """Let the next collector send at most `requests` (None: no share of its own)."""
+        self._allowance = requests
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -115,7 +148,6 @@ class GenesysClient:
         attempt = 0
         reauthenticated = False
         while True:
-            self._pace(endpoint)
             response = self._send(method, path, params, body, endpoint)
             status = response.status_code
             if status == 401 and not reauthenticated:
@@ -131,7 +163,7 @@ class GenesysClient:
                     self._log_debug('%s: rate limited, waiting %.0fs as Retry-After asks', endpoint, wait)
                     self._clock.sleep(wait)
                     continue
-                raise RateLimited(endpoint, _error_message(response, 'rate limit exceeded'), retry_after=wait)
+                raise RateLimited(endpoint, self._error_message(response, 'rate limit exceeded'), retry_after=wait)
             if status >= 500 and attempt < self.max_retries and self._backoff(attempt, endpoint):
                 attempt += 1
                 continue
@@ -140,7 +172,8 @@ class GenesysClient:
     def _send(self, method, path, params, body, endpoint):
         attempt = 0
         while True:
-            headers = {'Authorization': f'Bearer {self._tokens.token}', 'Accept': 'application/json'}
+            token = self._tokens.token
+            headers = {'Authorization': f'Bearer {token}', 'Accept': 'application/json'}
             options = {'extra_headers': headers, 'persist': True}
             if params:
                 options['params'] = params
@@ -148,8 +181,7 @@ class GenesysClient:
                 options['json'] = body
             if self._timeout:
                 options['timeout'] = self._timeout
-            self.request_counts[endpoint] += 1
-            self._sent.append(self._clock.monotonic())
+            self._spend(endpoint)
             try:
                 return getattr(self._http, method.lower())(self._api_url + path, **options)
             except Exception as e:  # connection refused, read timeout, dropped connection
@@ -173,7 +205,7 @@ class GenesysClient:
             self.succeeded += 1
             return data
         self.failed_counts[endpoint] += 1
-        message = _error_message(response, response.reason or 'error')
+        message = self._error_message(response, response.reason or 'error')
         code = _error_code(response)
         if status == 401:
             raise AuthenticationError(endpoint, message, status=status, code=code)
@@ -187,6 +219,10 @@ class GenesysClient:
             raise BadRequest(endpoint, message, status=status, code=code)
         raise GenesysApiError(endpoint, message, status=status, code=code)
 
+    def _error_message(self, response, default):
+        message = _error_body(response).get('message')
+        return self.scrub(message)[:300] if message else default
+
     def _backoff(self, attempt, endpoint) -> bool:
         """Sleep before a retry (exponential, jittered); False when the run's time budget does not allow it."""
         delay = min(8.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5)
@@ -196,13 +232,31 @@ class GenesysClient:
         self._clock.sleep(delay)
         return True
 
+    def _spend(self, endpoint) -> None:
+        """Before every request (token requests too): stop when the run's time or the collector's share is
+        spent, pace under max_requests_per_minute, and count it."""
+        if self._time_left() <= 0:
+            raise RequestBudgetExhausted(f'{endpoint}: the run\'s time budget is spent')
+        if self._allowance is not None:
+            if self._allowance <= 0:
+                raise RequestBudgetExhausted(f'{endpoint}: this collector\'s share of the run\'s request budget '
+                                             f'is spent')
+            self._allowance -= 1
+        self._pace(endpoint)
+        self.request_counts[endpoint] += 1
+        self._sent.append(self._clock.monotonic())
+
+    def _forget_old_sends(self):
+        now = self._clock.monotonic()
+        while self._sent and now - self._sent[0] >= 60:
+            self._sent.popleft()
+
     def _pace(self, endpoint) -> None:
         """Keep the whole check under max_requests_per_minute, sleeping when that fits the run."""
         if not self.max_requests_per_minute:
             return
         now = self._clock.monotonic()
-        while self._sent and now - self._sent[0] >= 60:
-            self._sent.popleft()
+        self._forget_old_sends()
         if len(self._sent) < self.max_requests_per_minute:
             return
         wait = 60 - (now - self._sent[0])
@@ -221,33 +275,47 @@ class GenesysClient:
         """pageNumber/pageCount paging (users, queues, licences, routing activity...)."""
         params = dict(params or {})
         seen = set()
-        for page_number in range(1, MAX_PAGES + 1):
+        guard = PageGuard(f'{method.upper()} {endpoint_template(path)}')
+        page_number = 0
+        while True:
+            page_number += 1
+            guard.visit(page_number)
             params.update(pageSize=page_size, pageNumber=page_number)
             data = self.request(method, path, params=params, body=body) or {}
             items = data.get(items_key) or []
-            yield from _unique(items, seen)
+            new = list(_unique(items, seen))
+            yield from new
             page_count = data.get('pageCount')
             if page_count is not None:
-                if page_number >= page_count:
+                if not isinstance(page_count, (int, float)) or page_number >= page_count:
                     return
             elif len(items) < page_size:
                 return
+            guard.page(data, len(new), page_size)
 
-    def iter_next_uri(self, path, params=None, method='GET', body=None, items_key='entities', max_pages=MAX_PAGES,
+    def iter_next_uri(self, path, params=None, method='GET', body=None, items_key='entities', max_pages=None,
                       strict=False):
         """Follow `nextUri` (a path relative to the API host) for as long as the response has one.
 
-        strict: a page without an `items_key` list is a MalformedResponse, never an empty listing."""
+        strict: a page without an `items_key` list is a MalformedResponse, never an empty listing.
+        max_pages: read at most that many pages (the caller knows its listing is short)."""
         endpoint = f'{method.upper()} {endpoint_template(path)}'
         seen = set()
-        for _ in range(max_pages):
+        guard = PageGuard(endpoint)
+        for _ in range(max_pages or 10**9):
+            guard.visit((path, sorted((params or {}).items())))
             data = self.request(method, path, params=params, body=body)
             if strict and not (isinstance(data, dict) and isinstance(data.get(items_key), list)):
                 raise MalformedResponse(endpoint, f'the answer has no `{items_key}` list')
-            yield from _unique((data or {}).get(items_key) or [], seen)
-            next_uri = data.get('nextUri')
-            if not next_uri:
+            if not isinstance(data, dict):
                 return
+            items = data.get(items_key)
+            new = list(_unique(items if isinstance(items, list) else [], seen))
+            yield from new
+            next_uri = data.get('nextUri')
+            if not next_uri or not isinstance(next_uri, str):
+                return
+            guard.page(data, len(new))
             path, params = _relative(next_uri), None
 
     def iter_cursor(self, path, params=None, cursor_param='after', cursor_path=('cursors', 'after'),
@@ -255,14 +323,19 @@ class GenesysClient:
         """Cursor paging: the cursor from `cursor_path` in one response is sent as `cursor_param`."""
         params = dict(params or {})
         seen = set()
-        for _ in range(MAX_PAGES):
+        guard = PageGuard(f'{method.upper()} {endpoint_template(path)}')
+        while True:
+            guard.visit(params.get(cursor_param))
             data = self.request(method, path, params=params, body=body) or {}
-            yield from _unique(data.get(items_key) or [], seen)
+            items = data.get(items_key) if isinstance(data, dict) else None
+            new = list(_unique(items if isinstance(items, list) else [], seen))
+            yield from new
             cursor = data
             for key in cursor_path:
                 cursor = cursor.get(key) if isinstance(cursor, dict) else None
-            if not cursor or cursor == params.get(cursor_param):
+            if not cursor:
                 return
+            guard.page(data, len(new))
             params[cursor_param] = cursor
 
 
@@ -290,24 +363,12 @@ def _unique(items, seen):
         yield item
 
 
-def _retry_after(response):
-    try:
-        return max(0.0, float(response.headers.get('Retry-After')))
-    except (TypeError, ValueError):
-        return None
-
-
 def _error_body(response):
     try:
         body = response.json()
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _error_message(response, default):
-    message = _error_body(response).get('message')
-    return str(message)[:300] if message else default
 
 
 def _error_code(response):

@@ -1,13 +1,20 @@
 """Client-credentials access token, cached until shortly before it expires."""
 
 from .errors import ApiUnreachable, AuthenticationError, MalformedResponse, RateLimited, ServerError
+from .headers import retry_after
 
 TOKEN_PATH = '/oauth/token'
-RENEW_BEFORE_EXPIRY = 300  # seconds: renew early so a long run never holds an expired token
+TOKEN_ENDPOINT = f'POST {TOKEN_PATH}'
+RENEW_BEFORE_EXPIRY = 300  # seconds: renew early so a long run never holds an expired token...
+RENEW_SHARE = 0.2  # ...but never more than this share of the lifetime early: a 300 s token lives 240 s, not 0
+# Genesys lets an OAuth client's token lifetime be set from 300 to 172,800 seconds; an absurd answer is bounded
+# (a token kept for at least MIN_LIFETIME: at worst one 401 and re-login, never a token per call).
+MIN_LIFETIME, MAX_LIFETIME, DEFAULT_LIFETIME = 30.0, 172800.0, 86400.0
 
 
 class TokenManager:
-    def __init__(self, http, login_url, client_id, client_secret, clock, timeout=None, counter=None):
+    def __init__(self, http, login_url, client_id, client_secret, clock, timeout=None, before_request=None,
+                 on_token=None):
         self._http = http
         self._url = login_url.rstrip('/') + TOKEN_PATH
         self._client_id = client_id
@@ -15,51 +22,61 @@ class TokenManager:
         self._clock = clock
         self._timeout = timeout
         self._token = None
-        self._expires_at = 0.0
+        self._previous = None
+        self._renew_at = 0.0
         self.requests_made = 0
-        self._counter = counter  # the client's per-endpoint request counter, so token calls are counted too
+        # The client's budget: token requests are paced, counted and bounded like any other request.
+        self._before_request = before_request
+        self._on_token = on_token  # told of every new token, so logs and messages can scrub it
 
     @property
     def token(self) -> str:
-        if self._token is None or self._clock.time() >= self._expires_at - RENEW_BEFORE_EXPIRY:
+        if self._token is None or self._clock.time() >= self._renew_at:
             self._fetch()
         return self._token
 
+    @property
+    def secrets(self) -> list:
+        return [s for s in (self._client_secret, self._token, self._previous) if s]
+
     def invalidate(self) -> None:
+        self._remember()
         self._token = None
+
+    def _remember(self):
+        if self._token:
+            self._previous = self._token  # an error body may still echo the token that was just replaced
 
     def _fetch(self) -> None:
         options = {'data': {'grant_type': 'client_credentials'}, 'auth': (self._client_id, self._client_secret)}
         if self._timeout:
             options['timeout'] = self._timeout
+        if self._before_request is not None:
+            self._before_request(TOKEN_ENDPOINT)
         self.requests_made += 1
-        if self._counter is not None:
-            self._counter[f'POST {TOKEN_PATH}'] += 1
         try:
             response = self._http.post(self._url, persist=True, **options)
         except Exception as e:  # requests' connection errors and timeouts
-            raise ApiUnreachable(f'POST {TOKEN_PATH}', f'cannot reach the login service ({type(e).__name__})') from None
+            raise ApiUnreachable(TOKEN_ENDPOINT, f'cannot reach the login service ({type(e).__name__})') from None
         if response.status_code == 429:
-            raise RateLimited(f'POST {TOKEN_PATH}', 'token requests are rate limited',
-                              retry_after=_retry_after(response))
+            raise RateLimited(TOKEN_ENDPOINT, 'token requests are rate limited', retry_after=retry_after(response))
         if response.status_code >= 500:
-            raise ServerError(f'POST {TOKEN_PATH}', 'login service error', status=response.status_code)
+            raise ServerError(TOKEN_ENDPOINT, 'login service error', status=response.status_code)
         if response.status_code != 200:
             raise AuthenticationError(
-                f'POST {TOKEN_PATH}', 'the OAuth client credentials were rejected', status=response.status_code
+                TOKEN_ENDPOINT, 'the OAuth client credentials were rejected', status=response.status_code
             )
         try:
             body = response.json()
             token = body['access_token']
-            lifetime = float(body.get('expires_in') or 3600)
-        except (ValueError, KeyError, TypeError):
-            raise MalformedResponse(f'POST {TOKEN_PATH}', 'the token response was not the expected JSON') from None
+            if not isinstance(token, str) or not token:
+                raise TypeError
+            lifetime = float(body.get('expires_in') or DEFAULT_LIFETIME)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise MalformedResponse(TOKEN_ENDPOINT, 'the token response was not the expected JSON') from None
+        lifetime = min(max(lifetime, MIN_LIFETIME), MAX_LIFETIME) if lifetime == lifetime else DEFAULT_LIFETIME
+        self._remember()
         self._token = token
-        self._expires_at = self._clock.time() + lifetime
-
-
-def _retry_after(response):
-    try:
-        return max(0.0, float(response.headers.get('Retry-After')))
-    except (TypeError, ValueError):
-        return None
+        if self._on_token is not None:
+            self._on_token(token)
+        self._renew_at = self._clock.time() + lifetime - min(RENEW_BEFORE_EXPIRY, lifetime * RENEW_SHARE)

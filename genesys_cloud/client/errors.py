@@ -58,5 +58,10 @@ class MalformedResponse(GenesysApiError):
     advice = 'the response was not the expected JSON; will retry on the next run'
 
 
+class PagingLoop(MalformedResponse):
+    advice = ('the listing\'s paging repeats itself or never ends; it was abandoned and is retried on the next '
+              'collection')
+
+
 class BadRequest(GenesysApiError):
     advice = 'the request was rejected as invalid; this is a bug in the integration, please report it'

@@ -4,6 +4,10 @@ A run never blocks waiting for a job: it submits once, polls once per run, and p
 Agent restart polls the same job instead of submitting (and paying for) a new one.
 """
 
+from typing import Any
+
+from typing_extensions import TypedDict
+
 from .errors import NotFound
 
 RUNNING, DONE, FAILED = 'running', 'done', 'failed'
@@ -11,6 +15,13 @@ RUNNING, DONE, FAILED = 'running', 'done', 'failed'
 
 class JobFailed(Exception):
     pass
+
+
+class JobRecord(TypedDict):
+    id: str
+    submitted: float
+    query: Any
+    polls: int
 
 
 class AsyncJob:
@@ -22,7 +33,7 @@ class AsyncJob:
 
     @property
     def pending_id(self):
-        record = self._state.get(self._key)
+        record = self._state.get(self._key, shape=JobRecord)
         return record['id'] if record else None
 
     def result(self, submit, poll, fingerprint=None):
@@ -31,7 +42,7 @@ class AsyncJob:
         submit() -> job id; poll(job_id) -> (RUNNING|DONE|FAILED, payload). `fingerprint` describes the
         query: a pending job for another query (say, yesterday's day) is abandoned rather than reused.
         """
-        record = self._state.get(self._key)
+        record = self._state.get(self._key, shape=JobRecord)
         now = self._clock.time()
         if record and (record.get('query') != fingerprint or now - record.get('submitted', 0) > self._max_age):
             record = None  # Genesys expires old jobs; asking about them only costs a 404

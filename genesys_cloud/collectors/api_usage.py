@@ -138,7 +138,7 @@ class ApiUsageCollector(Collector):
     def _query(self, part, first, last, granularity, by_endpoint):
         """Normalised rows of a finished query, or None while its job runs."""
         now = self.clock.time()
-        if self.state.get('legacy_until', 0) > now:
+        if self.state.get('legacy_until', 0, shape=float) > now:
             return self._legacy_query(part, first, last, granularity, by_endpoint)
         try:
             return self._new_query(part, first, last, granularity, by_endpoint)

@@ -2,11 +2,21 @@
 
 import math
 from dataclasses import dataclass, field
+from typing import Union
+
+from typing_extensions import TypedDict
 
 # Per-collector persisted keys: the next due time (written after every collection) and the last gauges
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
 SCHEDULE_KEY = '_schedule'
 GAUGES_KEY = '_gauges'
+
+
+class Schedule(TypedDict):
+    next_due: float
+
+
+Gauges = list[tuple[str, Union[int, float], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,13 @@ class OrgSize:
     oauth_clients: int
     limit_namespaces: int = 9  # of the configured limit namespaces, how many the org has
     not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
+
+
+def describe(item) -> str:
+    """A short name for an API item in a log line: its id when it has one."""
+    if isinstance(item, dict) and isinstance(item.get('id'), (str, int)):
+        return f'id {item["id"]}'
+    return repr(item)[:80]
 
 
 def pages(items: int, page_size: int) -> int:
@@ -78,6 +95,16 @@ class Collector:
     def collect(self) -> None:
         raise NotImplementedError
 
+    def per_item(self, what, item, build):
+        """build(item), or None with one log line naming the item when its shape is not what the API documents:
+        one malformed item in a batch is skipped, the rest of the batch goes on."""
+        try:
+            return build(item)
+        except (AttributeError, TypeError, KeyError, ValueError, IndexError, OverflowError) as e:
+            self.log.warning('%s: skipped a malformed %s %s (%s: %s)', self.name, what, describe(item),
+                             type(e).__name__, e)
+            return None
+
     # -- submission --------------------------------------------------------------------------------
 
     def gauge(self, name, value, tags=None):
@@ -122,11 +149,12 @@ class Collector:
         The gauges come back whenever the saved schedule is current (at most one interval overdue), also when
         the collector is due at once: a collection that succeeds replaces them, one that fails forgets them,
         and a collector can draw them meanwhile (api_usage while its job still runs)."""
-        next_due = (self.state.get(SCHEDULE_KEY) or {}).get('next_due')
+        next_due = (self.state.get(SCHEDULE_KEY, shape=Schedule) or {}).get('next_due')
         if not isinstance(next_due, (int, float)) or not now - self.interval < next_due <= now + self.interval:
             self.state.delete(GAUGES_KEY)  # unknown, stale, or from a longer cadence than configured now
             return None
-        self._gauges = [(name, value, list(tags)) for name, value, tags in self.state.get(GAUGES_KEY) or []]
+        self._gauges = [(name, value, list(tags))
+                        for name, value, tags in self.state.get(GAUGES_KEY, shape=Gauges) or []]
         return next_due if next_due > now else None
 
     def remember_next_due(self, next_due) -> None:

@@ -17,6 +17,8 @@ when that is higher.
 
 from datetime import datetime, timezone
 
+from typing_extensions import TypedDict
+
 from .. import tagging
 from ..client import MalformedResponse, NotFound, PermissionDenied
 from .base import Collector
@@ -28,6 +30,11 @@ from .licensing_support import (
     linear_projection,
     period_start_day,
 )
+
+
+class Anchors(TypedDict):
+    period: str
+    values: dict[str, tuple[float, float]]
 
 
 class BillingCollector(Collector):
@@ -119,7 +126,7 @@ class BillingCollector(Collector):
             self.gauge('license.projected_overage', max(0.0, projected - purchased), tags=tags)
 
     def _anchors(self, start):
-        saved = self.state.get('anchors') or {}
+        saved = self.state.get('anchors', shape=Anchors) or {}
         return dict(saved.get('values') or {}) if saved.get('period') == start.isoformat() else {}
 
     # -- billing API ---------------------------------------------------------------------------------

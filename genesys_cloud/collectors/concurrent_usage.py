@@ -25,6 +25,8 @@ starts on `billing.billing_period_start_day` (default the 1st) at 00:00 UTC; the
 
 from datetime import datetime, timezone
 
+from typing_extensions import NotRequired, TypedDict
+
 from .base import Collector, pages
 from .licensing_support import (
     BILLABLE_MINUTES,
@@ -34,6 +36,18 @@ from .licensing_support import (
     period_start_day,
     system_presence,
 )
+
+
+class Sample(TypedDict):
+    t: float
+    n: int
+
+
+class PeakRecord(TypedDict):
+    period: str
+    levels: dict[str, float]
+    peak: int
+    last: NotRequired[Sample]
 
 
 class ConcurrentUsageCollector(Collector):
@@ -50,7 +64,7 @@ class ConcurrentUsageCollector(Collector):
         super().__init__(ctx)
         params = {'state': 'active', 'expand': 'presence'}
         self.scan = PagedScan(self.client, self.clock, '/api/v2/users', params, int(self.options['page_size']))
-        record = self.state.get('peak') or {}
+        record = self.state.get('peak', shape=PeakRecord) or {}
         if record.get('last'):  # after a restart billing has the last estimate before this collector is due
             self._share(record['last']['n'], record['peak'], record['period'])
 
@@ -72,7 +86,7 @@ class ConcurrentUsageCollector(Collector):
     def _record(self, now, count):
         start, _ = billing_period(datetime.fromtimestamp(now, tz=timezone.utc), period_start_day(self.ctx.instance))
         period = start.isoformat()
-        record = self.state.get('peak') or {}
+        record = self.state.get('peak', shape=PeakRecord) or {}
         last = record.get('last')
         if record.get('period') != period:
             if record.get('period'):

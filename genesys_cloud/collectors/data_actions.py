@@ -42,7 +42,7 @@ class DataActionsCollector(Collector):
     def collect(self):
         now = self.clock.time()
         end = math.floor((now - float(self.options['delay'])) / WINDOW) * WINDOW
-        counted_until = self.state.get('counted_until')
+        counted_until = self.state.get('counted_until', shape=float)
         if counted_until is not None and float(counted_until) > now + WINDOW:
             # A position in the future cannot come from this clock (a cache restored from elsewhere): treat it
             # as lost rather than wait, possibly for ever, for the clock to catch up.

@@ -10,6 +10,8 @@ paging never averages more than 2 requests per minute: 10,000 users = 20 pages p
 
 from collections import Counter
 
+from typing_extensions import TypedDict
+
 from .. import tagging
 from ..client import BadRequest, MalformedResponse
 from .base import Collector, pages
@@ -17,6 +19,11 @@ from .licensing_support import SHARED_ASSIGNED, PagedScan
 
 FALLBACK_PAGE_SIZE = 100
 MAX_AVERAGE_REQUESTS_PER_MINUTE = 2
+
+
+class Definitions(TypedDict):
+    fetched: float
+    ids: list[str]
 
 
 class LicensesCollector(Collector):
@@ -31,9 +38,9 @@ class LicensesCollector(Collector):
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        page_size = self.state.get('page_size') or int(self.options['page_size'])
+        page_size = self.state.get('page_size', shape=int) or int(self.options['page_size'])
         self.scan = PagedScan(self.client, self.clock, '/api/v2/license/users', {}, page_size)
-        assigned = self.state.get('assigned')
+        assigned = self.state.get('assigned', shape=dict[str, int])
         if assigned is not None:  # after a restart billing has the last counts before this collector is due
             self.ctx.shared[SHARED_ASSIGNED] = assigned
 
@@ -71,7 +78,7 @@ class LicensesCollector(Collector):
 
     def _definitions(self):
         """Licence definition ids, refreshed once a day: they change when the contract does."""
-        cached = self.state.get('definitions')
+        cached = self.state.get('definitions', shape=Definitions)
         now = self.clock.time()
         if cached and now - cached.get('fetched', 0) < float(self.options['definitions_interval']):
             return cached['ids']

@@ -4,6 +4,7 @@ presence spelling and the linear month-end projection."""
 from datetime import datetime, timezone
 
 from ..client import MalformedResponse, RequestBudgetExhausted
+from ..client.paging import PageGuard
 
 # ctx.shared keys the billing collector reads (filled by the collectors that run before it in a run).
 SHARED_ASSIGNED = 'licensing.assigned'  # {licence id: users holding it}
@@ -66,24 +67,29 @@ class PagedScan:
         """reduce(entity) -> (key, value) or None; returns {key: value} over every page."""
         scan = self._scan
         if scan is None or self.clock.time() - scan['started'] > self.max_age:
-            scan = self._scan = {'started': self.clock.time(), 'page': 1, 'items': {}, 'pages': 0}
+            scan = self._scan = {'started': self.clock.time(), 'page': 1, 'items': {}, 'pages': 0,
+                                 'guard': PageGuard(f'GET {self.path}')}
+        guard = scan['guard']
         try:
             while True:
                 params = {**self.params, 'pageSize': self.page_size, 'pageNumber': scan['page']}
                 data = self.client.get(self.path, params=params)
+                guard.visit(scan['page'])  # after the answer: a page deferred for budget is asked again
                 scan['pages'] += 1
                 entities = data.get('entities') if isinstance(data, dict) else None
                 if not isinstance(entities, list):
                     # Never report zero users because a body came back without its listing.
                     raise MalformedResponse(f'GET {self.path}', 'the answer has no `entities` list')
+                before = len(scan['items'])
                 for entity in entities:
-                    found = reduce(entity)
+                    found = reduce(entity) if isinstance(entity, dict) else None
                     if found is not None:
                         scan['items'][found[0]] = found[1]  # keyed: a user shifted across pages counts once
                 page_count = data.get('pageCount')
                 if not entities or (page_count is not None and scan['page'] >= page_count) or (
                         page_count is None and len(entities) < self.page_size):
                     break
+                guard.page(data, len(scan['items']) - before, self.page_size)
                 scan['page'] += 1
         except RequestBudgetExhausted:
             raise  # keep the pages fetched so far: the next run continues from scan['page']

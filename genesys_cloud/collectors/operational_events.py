@@ -44,51 +44,59 @@ class OperationalEventsCollector(Collector):
 
     def collect(self):
         now = self.clock.now()
-        cursor = _parse(self.state.get('cursor'))
+        cursor = _parse(self.state.get('cursor', shape=str))
         baseline = cursor is None or cursor > now  # a cursor in the future (clock moved back) is not trusted
         if baseline:
             # No memory of what was sent (see module doc): what exists now is recorded as seen, not sent, and
             # nothing older than the late-arrival window is ever asked for.
             cursor = now
             self.state.set('floor', _iso(now - timedelta(seconds=LATE_SECONDS)))
-        floor = _parse(self.state.get('floor')) or cursor - timedelta(seconds=LATE_SECONDS)
+        floor = _parse(self.state.get('floor', shape=str)) or cursor - timedelta(seconds=LATE_SECONDS)
         start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
-        seen = {} if baseline else self.state.get('seen') or {}
+        seen = {} if baseline else self.state.get('seen', shape=dict[str, str]) or {}
         new = []
         if now > start:
             body = {'interval': f'{_iso(start)}/{_iso(now)}', 'sortOrder': 'ASC'}
             for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
-                created = _parse(event.get('dateCreated'))
-                if created is None or created < floor:
+                found = self.per_item('operational event', event, _identify)
+                if found is None:
                     continue
-                digest = _digest(event)
-                if digest in seen:
+                digest, created = found
+                if created < floor or digest in seen:
                     continue
-                seen[digest] = _iso(created)
-                new.append(event)
+                new.append((digest, created, event))
         # Keep the digests the next query can return again (its start is now - LATE_SECONDS).
         keep_from = _iso(now - timedelta(seconds=LATE_SECONDS))
         seen = {d: when for d, when in seen.items() if when >= keep_from}
-
-        if not baseline:
-            self._submit(new)
+        if baseline:
+            seen.update((digest, _iso(created)) for digest, created, _ in new)
+        else:
+            self._submit(new, seen)
         self.state.set('seen', seen)
         self.state.set('cursor', _iso(now))
 
-    def _submit(self, events):
+    def _submit(self, events, seen):
+        """Each event is committed to `seen` (persisted) together with its emission, so a failure later in the
+        batch never makes an event already sent go out again; a malformed one is skipped, marked seen."""
         if events:
-            ids = {(e.get('eventDefinition') or {}).get('id') for e in events}
+            ids = {_definition_id(e) for _, _, e in events} - {None}
             self._load_definitions(missing=ids - set(self._definitions))
         limit = max(0, int(self.options.get('max_events_per_run') or 0))
         per_definition = {}
-        for index, event in enumerate(events):
-            definition_id = (event.get('eventDefinition') or {}).get('id')
-            title = self._definitions.get(definition_id) or definition_id or 'Operational event'
-            per_definition[title] = per_definition.get(title, 0) + 1
-            if index < limit:
-                self._send(event, title)
-        if len(events) > limit:
-            skipped = len(events) - limit
+        sent = skipped = 0
+        for digest, created, event in events:
+            title = self._definitions.get(_definition_id(event)) or _definition_id(event) or 'Operational event'
+            payload = self.per_item('operational event', event, lambda e, t=title, c=created: self._payload(e, t, c))
+            seen[digest] = _iso(created)  # a malformed event is marked seen too: skipped once, never retried
+            if payload is not None:
+                if sent < limit:
+                    self.event(**payload)
+                    sent += 1
+                else:
+                    skipped += 1
+                per_definition[title] = per_definition.get(title, 0) + 1
+            self.state.set('seen', seen)
+        if skipped:
             self.event(title=f'Genesys Cloud: {skipped} more operational events',
                        text=f'{skipped} operational events were not sent individually (max_events_per_run is '
                             f'{limit}); see the Operational Console for the full list.',
@@ -96,7 +104,8 @@ class OperationalEventsCollector(Collector):
         for title, n in sorted(per_definition.items()):
             self.count('operational_events.count', n, [tagging.tag('definition', title)])
 
-    def _send(self, event, title):
+    @staticmethod
+    def _payload(event, title, created):
         entity = event.get('entityName') or event.get('entityId') or 'unknown entity'
         lines = [f'Entity: {entity} ({event.get("entityId") or "no id"})']
         if event.get('previousValue') is not None or event.get('currentValue') is not None:
@@ -111,16 +120,14 @@ class OperationalEventsCollector(Collector):
             tags.append(tagging.tag('entity_id', event['entityId']))
         if event.get('errorCode'):
             tags.append(tagging.tag('error_code', event['errorCode']))
-        created = _parse(event.get('dateCreated'))
-        self.event(
-            title=f'{title}: {entity}',
-            text='\n'.join(lines),
-            tags=tags,
-            alert_type='error' if event.get('errorCode') else 'warning',
-            aggregation_key=f'genesys_cloud_operational_event:{(event.get("eventDefinition") or {}).get("id")}:'
-                            f'{event.get("entityId")}',
-            timestamp=created.timestamp() if created else None,
-        )
+        return {
+            'title': f'{title}: {entity}',
+            'text': '\n'.join(lines),
+            'tags': tags,
+            'alert_type': 'error' if event.get('errorCode') else 'warning',
+            'aggregation_key': f'genesys_cloud_operational_event:{_definition_id(event)}:{event.get("entityId")}',
+            'timestamp': created.timestamp(),
+        }
 
     def _load_definitions(self, missing):
         now = self.clock.time()
@@ -130,7 +137,23 @@ class OperationalEventsCollector(Collector):
             return
         self._definitions_read = now
         data = self.client.get(DEFINITIONS) or {}
-        self._definitions = {d['id']: d.get('name') or d['id'] for d in data.get('entities') or [] if d.get('id')}
+        entities = data.get('entities') if isinstance(data, dict) else None
+        self._definitions = {d['id']: str(d.get('name') or d['id']) for d in entities or []
+                             if isinstance(d, dict) and isinstance(d.get('id'), str)}
+
+
+def _definition_id(event):
+    definition = event.get('eventDefinition')
+    value = definition.get('id') if isinstance(definition, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _identify(event):
+    """(digest, creation time) of an event; raises on an event that cannot be keyed (it is never counted)."""
+    created = _parse(event.get('dateCreated'))
+    if created is None:
+        raise ValueError('no valid dateCreated')
+    return _digest(event), created
 
 
 def _digest(event) -> str:

@@ -7,6 +7,7 @@ org does not have; its shape is UNVERIFIED, so entities of strings or of {name} 
 """
 
 import re
+from typing import Optional
 
 from .. import tagging
 from ..client import NotFound
@@ -48,36 +49,43 @@ class OrgLimitsCollector(Collector):
             if available is not None and namespace not in available:
                 self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
                 continue
-            try:
-                values = self.client.get(f'{BASE}/namespaces/{namespace}') or {}
-                defaults = self.client.get(f'{BASE}/namespaces/{namespace}/defaults') or {}
-            except NotFound:
-                self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
-                continue
-            for metric, listing in (('limits.value', values), ('limits.default', defaults)):
-                for limit in listing.get('entities') or []:
-                    if limit.get('key') is None or limit.get('value') is None:
-                        continue
-                    tags = [tagging.tag('namespace', limit.get('namespace') or namespace),
-                            tagging.tag('limit_key', limit['key'])]
-                    self.gauge(metric, float(limit['value']), tags)
+            # Each listing stands on its own: a 404 on the defaults keeps the values already read.
+            for metric, suffix in (('limits.value', ''), ('limits.default', '/defaults')):
+                try:
+                    listing = self.client.get(f'{BASE}/namespaces/{namespace}{suffix}') or {}
+                except NotFound:
+                    self.log.debug('%s: %s of namespace %s not found; skipped', self.name, metric, namespace)
+                    continue
+                entities = listing.get('entities') if isinstance(listing, dict) else None
+                for limit in entities if isinstance(entities, list) else []:
+                    found = self.per_item('limit', limit, _limit)
+                    if found is not None:
+                        key, value, limit_namespace = found
+                        tags = [tagging.tag('namespace', limit_namespace or namespace), tagging.tag('limit_key', key)]
+                        self.gauge(metric, value, tags)
         if self.options.get('change_requests', True):
             self._change_requests()
 
     def _available_namespaces(self):
-        """Namespace names of the org, or None when the listing's shape is not understood (then try them all)."""
+        """Namespace names of the org, or None when the listing is missing (404) or its shape is not understood
+        (then try them all)."""
         names = set()
         try:
             for item in self.client.iter_pages(f'{BASE}/namespaces', page_size=100):
                 name = item if isinstance(item, str) else (item.get('name') or item.get('namespace'))
                 if name:
                     names.add(name)
+        except NotFound:
+            self.log.debug('%s: the namespace listing is not available; every configured namespace is tried',
+                           self.name)
+            return None
         except (AttributeError, TypeError):
             return None
         return names or None
 
     def _change_requests(self):
-        requests = self._list_change_requests()
+        listed = list(self._list_change_requests())
+        requests = [r for r in listed if self.per_item('limit change request', r, _change_request) is not None]
         by_status = dict.fromkeys(STATUSES, 0)
         for request in requests:
             status = request.get('status')
@@ -85,42 +93,72 @@ class OrgLimitsCollector(Collector):
         for status, n in by_status.items():
             self.gauge('limits.change_requests', n, [tagging.tag('status', status_tag_value(status))])
 
-        known = self.state.get('change_requests')  # id -> status at the last collection
-        current = {r['id']: r.get('status') for r in requests if r.get('id')}
-        if known is not None:  # with no memory (first run, lost cache) nothing is announced: no duplicates
-            for request in requests:
-                before = known.get(request.get('id'))
-                if request.get('id') and before != request.get('status'):
-                    self._announce(request, before)
-        self.state.set('change_requests', current)
+        known = self.state.get('change_requests', shape=dict[str, Optional[str]])  # id -> status last seen
+        if known is None:  # with no memory (first run, lost cache) nothing is announced: no duplicates
+            known = {}
+            announce = False
+        else:
+            announce = True
+        for request in requests:
+            if request['id'] in known and known[request['id']] == request.get('status'):
+                continue
+            if announce:
+                before = known.get(request['id'])
+                event = self.per_item('limit change request', request, lambda r, b=before: _announcement(r, b))
+                if event is not None:
+                    self.event(**event)
+            known[request['id']] = request.get('status')
+            self.state.set('change_requests', known)  # committed with its event, one request at a time
+        if len(requests) == len(listed):
+            # Forget requests no longer listed, but only after a clean listing: one skipped as malformed is still
+            # known, or it would be announced as new when it comes back readable.
+            current = {r['id'] for r in requests}
+            self.state.set('change_requests', {k: v for k, v in known.items() if k in current})
 
     def _list_change_requests(self):
         """Every request of the last 365 days (nextUri paging); a listing without `entities` is an error."""
-        pages = self.client.iter_next_uri(f'{BASE}/changerequests', params={'pageSize': 25}, max_pages=MAX_PAGES,
-                                          strict=True)
-        return [r for r in pages if isinstance(r, dict)]
+        return self.client.iter_next_uri(f'{BASE}/changerequests', params={'pageSize': 25}, max_pages=MAX_PAGES,
+                                         strict=True)
 
-    def _announce(self, request, before):
-        namespace, key, status = request.get('namespace'), request.get('key'), request.get('status')
-        change = f'{before} -> {status}' if before else f'opened ({status})'
-        lines = [
-            f'Limit change request for `{namespace}` / `{key}`: {change}.',
-            f'Requested value: {_number(request.get("requestedValue"))}; '
-            f'current value: {_number(request.get("currentValue"))}.',
-        ]
-        if request.get('rejectReason'):
-            lines.append(f'Reject reason: {request["rejectReason"]}.')
-        history = request.get('statusHistory') or []
-        if history and history[-1].get('message'):
-            lines.append(f'Message: {history[-1]["message"]}')
-        self.event(
-            title=f'Genesys Cloud limit change request {key}: {change}',
-            text='\n'.join(lines),
-            tags=[tagging.tag('namespace', namespace), tagging.tag('limit_key', key),
-                  tagging.tag('status', status_tag_value(status))],
-            alert_type=ALERT_TYPES.get(status, 'info'),
-            aggregation_key=f'genesys_cloud_limit_change_request:{request.get("id")}',
-        )
+
+def _limit(limit):
+    """(key, value, namespace) of one limit, or None for a limit without a value; raises on a malformed one."""
+    key, value = limit.get('key'), limit.get('value')
+    if key is None or value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f'value {value!r} is not a number')
+    return str(key), float(value), limit.get('namespace')
+
+
+def _change_request(request):
+    """A request that can be keyed and counted: a string id and a string (or absent) status."""
+    if not isinstance(request.get('id'), str) or not isinstance(request.get('status'), (str, type(None))):
+        raise TypeError('no string id or status')
+    return request
+
+
+def _announcement(request, before):
+    namespace, key, status = request.get('namespace'), request.get('key'), request.get('status')
+    change = f'{before} -> {status}' if before else f'opened ({status})'
+    lines = [
+        f'Limit change request for `{namespace}` / `{key}`: {change}.',
+        f'Requested value: {_number(request.get("requestedValue"))}; '
+        f'current value: {_number(request.get("currentValue"))}.',
+    ]
+    if request.get('rejectReason'):
+        lines.append(f'Reject reason: {request["rejectReason"]}.')
+    history = request.get('statusHistory') or []
+    if history and history[-1].get('message'):
+        lines.append(f'Message: {history[-1]["message"]}')
+    return {
+        'title': f'Genesys Cloud limit change request {key}: {change}',
+        'text': '\n'.join(lines),
+        'tags': [tagging.tag('namespace', namespace), tagging.tag('limit_key', key),
+              tagging.tag('status', status_tag_value(status))],
+        'alert_type': ALERT_TYPES.get(status, 'info'),
+        'aggregation_key': f'genesys_cloud_limit_change_request:{request.get("id")}',
+    }
 
 
 def _number(value):

@@ -47,26 +47,20 @@ class RateLimitsCollector(Collector):
         }
         data = self.client.post(PATH, body) or {}
 
-        seen = self.state.get('seen')
+        seen = self.state.get('seen', shape=dict[str, int])
         baseline = seen is None  # no memory of what was counted: count nothing this once (see module doc)
         seen = {k: v for k, v in (seen or {}).items() if k.split('|', 1)[0] >= _iso(start)[:19]}
         new_counts, peaks = {}, {}
-        for result in data.get('results') or []:
-            group = result.get('group') or {}
-            key = (group.get('namespace'), group.get('limitName'), group.get('entityId'))
-            for bucket in result.get('data') or []:
-                stats = _stats(bucket)
-                if stats is None:
-                    continue
-                bucket_key = '|'.join([(bucket.get('interval') or '').split('/')[0][:19]] + [k or '' for k in key])
-                count = int(stats.get('count') or 0)
+        results = data.get('results') if isinstance(data, dict) else None
+        for result in results if isinstance(results, list) else []:
+            for key, bucket_key, count, peak in self.per_item('rate-limit result', result, _buckets) or ():
                 before = seen.get(bucket_key, 0)
                 if count > before:
                     seen[bucket_key] = count
                     new_counts[key] = new_counts.get(key, 0) + count - before
-                if stats.get('max') is not None:
-                    peaks[key] = max(peaks.get(key, 0), float(stats['max']))
-        self.state.set('seen', seen)
+                if peak is not None:
+                    peaks[key] = max(peaks.get(key, 0), peak)
+        self.state.set('seen', seen)  # before the counts go out: a failure after this loses, never doubles
 
         names = oauth_client_names(self)
         if new_counts or peaks:
@@ -86,6 +80,30 @@ class RateLimitsCollector(Collector):
         if entity_id:
             tags.append(tagging.tag('entity_id', entity_id))
         return tags
+
+
+def _buckets(result):
+    """[(group key, bucket key, count, peak)] of one result. A bucket that cannot be keyed (no interval start) is
+    never counted: it would look new on every run."""
+    group = result.get('group') or {}
+    key = tuple(_text(group.get(k)) for k in ('namespace', 'limitName', 'entityId'))
+    out = []
+    for bucket in result.get('data') or []:
+        stats = _stats(bucket)
+        interval = bucket.get('interval')
+        if stats is None or not isinstance(interval, str) or len(interval.split('/')[0]) < 19:
+            continue
+        count = stats.get('count') or 0
+        peak = stats.get('max')
+        if not isinstance(count, (int, float)) or (peak is not None and not isinstance(peak, (int, float))):
+            raise ValueError('stats are not numbers')
+        out.append((key, '|'.join([interval.split('/')[0][:19]] + [k or '' for k in key]), int(count),
+                    None if peak is None else float(peak)))
+    return out
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
 
 
 def _stats(bucket):

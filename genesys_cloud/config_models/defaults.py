@@ -16,10 +16,6 @@ def instance_allow_redirects():
     return True
 
 
-def instance_api_url():
-    return 'https://api.mypurecloud.com'
-
-
 def instance_auth_type():
     return 'basic'
 
@@ -50,10 +46,6 @@ def instance_kerberos_force_initiate():
 
 def instance_log_requests():
     return False
-
-
-def instance_login_url():
-    return 'https://login.mypurecloud.com'
 
 
 def instance_max_requests_per_minute():

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import Literal
 
 from datadog_checks.base.utils.functions import identity
@@ -35,8 +35,8 @@ class Agents(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    page_size: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    page_size: Optional[int] = Field(None, ge=1, le=100)
 
 
 class ApiUsage(BaseModel):
@@ -45,9 +45,9 @@ class ApiUsage(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    fair_use_allowance: Optional[int] = None
-    interval: Optional[int] = None
-    max_endpoints_per_client: Optional[int] = None
+    fair_use_allowance: Optional[int] = Field(None, ge=0)
+    interval: Optional[int] = Field(None, ge=1)
+    max_endpoints_per_client: Optional[int] = Field(None, ge=0)
     usage_by_endpoint: Optional[bool] = None
 
 
@@ -65,15 +65,15 @@ class Billing(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
-    ai_token_allowance: Optional[float] = None
+    ai_token_allowance: Optional[float] = Field(None, ge=0.0)
     ai_token_usage_names: Optional[tuple[str, ...]] = None
-    billing_period_start_day: Optional[int] = None
+    billing_period_start_day: Optional[int] = Field(None, ge=1, le=28)
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
     license_baseline: Optional[MappingProxyType[str, float]] = None
     license_charges: Optional[MappingProxyType[str, str]] = None
     license_model: Optional[str] = None
-    refresh: Optional[int] = None
+    refresh: Optional[int] = Field(None, ge=1)
 
 
 class ConcurrentUsage(BaseModel):
@@ -82,8 +82,8 @@ class ConcurrentUsage(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    page_size: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    page_size: Optional[int] = Field(None, ge=1, le=500)
 
 
 class DataActions(BaseModel):
@@ -91,10 +91,10 @@ class DataActions(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
-    delay: Optional[int] = None
+    delay: Optional[int] = Field(None, ge=0)
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    max_catchup: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    max_catchup: Optional[int] = Field(None, ge=1)
 
 
 class Licenses(BaseModel):
@@ -102,10 +102,10 @@ class Licenses(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
-    definitions_interval: Optional[int] = None
+    definitions_interval: Optional[int] = Field(None, ge=1)
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    page_size: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    page_size: Optional[int] = Field(None, ge=1, le=500)
 
 
 class LongestWait(BaseModel):
@@ -114,7 +114,7 @@ class LongestWait(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
 
 
 class MetricPatterns(BaseModel):
@@ -132,8 +132,8 @@ class OperationalEvents(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    max_events_per_run: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    max_events_per_run: Optional[int] = Field(None, ge=0)
 
 
 class Org(BaseModel):
@@ -142,7 +142,7 @@ class Org(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
 
 
 class OrgLimits(BaseModel):
@@ -152,7 +152,7 @@ class OrgLimits(BaseModel):
     )
     change_requests: Optional[bool] = None
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
     namespaces: Optional[tuple[str, ...]] = None
 
 
@@ -180,10 +180,10 @@ class Queues(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
-    batch_size: Optional[int] = None
+    batch_size: Optional[int] = Field(None, ge=1)
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    queue_list_refresh: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    queue_list_refresh: Optional[int] = Field(None, ge=0)
     queues: Optional[Queues1] = None
 
 
@@ -193,8 +193,8 @@ class RateLimits(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    window_minutes: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    window_minutes: Optional[int] = Field(None, ge=5, le=1440)
 
 
 class InstanceConfig(BaseModel):
@@ -234,7 +234,7 @@ class InstanceConfig(BaseModel):
     log_requests: Optional[bool] = None
     login_url: Optional[str] = None
     longest_wait: Optional[LongestWait] = None
-    max_requests_per_minute: Optional[int] = None
+    max_requests_per_minute: Optional[int] = Field(None, ge=1)
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
     ntlm_domain: Optional[str] = None

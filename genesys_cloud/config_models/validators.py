@@ -5,6 +5,8 @@ from ..regions import UnknownRegion, resolve_domain
 
 
 def instance_region(value, *, field, **kwargs):
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f'must be a region domain or SDK key such as mypurecloud.com or us_east_1, got {value!r}')
     if value is not None:
         try:
             resolve_domain(value)
@@ -29,7 +31,25 @@ def instance_login_url(value, *, field, **kwargs):
     return _url(value)
 
 
-def instance_max_requests_per_minute(value, *, field, **kwargs):
-    if isinstance(value, int) and value < 1:
-        raise ValueError('must be at least 1')
+def instance_timeout(value, *, field, **kwargs):
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+        raise ValueError('must be a positive number of seconds')
+    return value
+
+
+def instance_billing(value, *, field, **kwargs):
+    # The generated model keeps these mappings as they are (an immutable mapping is not validated inside), so
+    # their values are checked here.
+    if not isinstance(value, dict):
+        return value
+    baseline = value.get('license_baseline')
+    if isinstance(baseline, dict):
+        for key, quantity in baseline.items():
+            if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not quantity >= 0:
+                raise ValueError(f'license_baseline.{key} must be a number of licences (0 or more), got {quantity!r}')
+    charges = value.get('license_charges')
+    if isinstance(charges, dict):
+        for key, charge in charges.items():
+            if not isinstance(charge, str) or not charge.strip():
+                raise ValueError(f'license_charges.{key} must be a charge name, SKU or product id, got {charge!r}')
     return value

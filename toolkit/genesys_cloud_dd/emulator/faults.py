@@ -1,4 +1,5 @@
-"""Injected failures: error statuses, latency, broken bodies, dropped connections, stuck or failed jobs."""
+"""Injected failures: error statuses, latency, broken bodies, dropped connections, stuck or failed jobs, paging
+that never ends, absurd Retry-After values, error bodies echoing the Authorization header."""
 
 import threading
 from dataclasses import asdict, dataclass
@@ -16,7 +17,14 @@ class Fault:
     wrong_shape: bool = False  # 200 with valid JSON of the wrong shape
     stuck_job: bool = False  # a job created or polled through this route stays running
     failed_job: bool = False  # ... or ends failed
-    retry_after: Optional[int] = None  # Retry-After header (with status 429/503)
+    retry_after: Optional[object] = None  # Retry-After header (with status 429/503), sent as given: 5, 1e9, 'inf'
+    paging_loop: Optional[str] = None  # 'self' (nextUri to itself), 'cycle' (two pages), 'growing' (pageCount)
+    html: bool = False  # the error status comes with an HTML body (a proxy's or load balancer's page)
+    slow: float = 0.0  # simulated seconds the answer takes: advances the emulator's FakeClock, no real wait
+    echo_authorization: bool = False  # 400 whose error message quotes the request's Authorization header...
+    echo_padding: int = 0  # ...after this many characters, and then the request body (secrets near a cut-off)
+    corrupt: Optional[list] = None  # [{'path': ['entities', 1], 'set': {...}, 'drop': [...]}] applied to a 200 body
+    corrupted: int = 0  # how many times `corrupt` found its path
     times: Optional[int] = None  # how many requests it hits; None = until cleared
     drop_connection: bool = False  # close the socket without answering
     hits: int = 0
@@ -37,13 +45,19 @@ class Faults:
         self._known_targets = known_targets
 
     def add(self, target, status=None, latency=0.0, malformed=False, wrong_shape=False, stuck_job=False,
-            failed_job=False, retry_after=None, times=None, drop_connection=False) -> Fault:
+            failed_job=False, retry_after=None, times=None, drop_connection=False, paging_loop=None, html=False,
+            slow=0.0, echo_authorization=False, echo_padding=0, corrupt=None) -> Fault:
         target = _normalise(target)
         if self._known_targets is not None and target != ALL_API_ROUTES and target not in self._known_targets():
             # A typo would otherwise make a fault test pass for the wrong reason.
             raise ValueError(f'no emulator route {target!r}; targets are "METHOD /template" or "*"')
-        fault = Fault(target, status, float(latency), malformed, wrong_shape, stuck_job, failed_job, retry_after,
-                      times, drop_connection)
+        if paging_loop not in (None, 'self', 'cycle', 'growing'):
+            raise ValueError(f'paging_loop is self, cycle or growing, not {paging_loop!r}')
+        fault = Fault(target, status=status, latency=float(latency), malformed=malformed, wrong_shape=wrong_shape,
+                      stuck_job=stuck_job, failed_job=failed_job, retry_after=retry_after, times=times,
+                      drop_connection=drop_connection, paging_loop=paging_loop, html=html, slow=float(slow),
+                      echo_authorization=echo_authorization, echo_padding=int(echo_padding),
+                      corrupt=[corrupt] if isinstance(corrupt, dict) else corrupt)
         with self._lock:
             self._faults.append(fault)
         return fault

@@ -22,6 +22,7 @@ from .errors import ApiError, error_body, new_correlation_id
 from .faults import Faults
 from .jobs import JobStore
 from .org import OrgOptions, SyntheticOrg
+from .paging import uri
 from .permissions import Permissions
 from .ratelimit import RateLimiter, too_many_requests
 from .routing import Request, Response, load_routes
@@ -142,8 +143,11 @@ class Emulator:
                 self._limit(route, request.token, out_headers)
             fault = self.faults.take(route.key, path.startswith('/api/'))
             if fault is not None:
-                if self._apply_fault(fault, request) is _DROP:
+                applied = self._apply_fault(fault, request)
+                if applied is _DROP:
                     return _DROP
+                if applied is not None:
+                    return applied
             self.permissions.check(route.permissions)
             request.json = _parse_json(headers, body)
             result = route.handler(request)
@@ -162,6 +166,12 @@ class Emulator:
             status, encoded = 200, _dump({'unexpected': True})
         if fault is not None and fault.malformed:
             status, encoded = 200, (encoded or b'{"entities": [')[: max(1, len(encoded) // 2)]
+        if fault is not None and fault.paging_loop and status == 200 and isinstance(payload, dict):
+            encoded = _dump(loop_paging(fault.paging_loop, request, payload))
+        if fault is not None and fault.corrupt and status == 200 and payload is not None:
+            payload = json.loads(encoded)
+            fault.corrupted += sum(corrupt_item(payload, **change) for change in fault.corrupt)
+            encoded = _dump(payload)
         return status, out_headers, encoded
 
     def _match(self, method, path):
@@ -204,14 +214,33 @@ class Emulator:
     def _apply_fault(self, fault, request):
         if fault.latency:
             time.sleep(fault.latency)  # real time on purpose: this exercises client timeouts
+        if fault.slow and hasattr(self.clock, 'advance'):
+            self.clock.advance(fault.slow)  # a slow answer on the shared FakeClock: no test waits for it
         if fault.drop_connection:
             return _DROP
         if fault.stuck_job:
             request.job_fault = 'stuck'
         if fault.failed_job:
             request.job_fault = 'failed'
+        if fault.paging_loop and 'pageNumber' in request.query:
+            # A listing that ignores pageNumber: the same page again ('self', 'growing') or two pages in turn.
+            number = request.query['pageNumber']
+            request.asked_page = int(number) if number.isdigit() else 1
+            served = str(2 - request.asked_page % 2) if fault.paging_loop == 'cycle' else '1'
+            request.query['pageNumber'] = served
+            request.query_all['pageNumber'] = [served]
+        if fault.echo_authorization:
+            body = request.body.decode('utf-8', 'replace') if request.body else ''
+            raise ApiError(400, 'bad.request', '.' * fault.echo_padding + 'Invalid header: Authorization: '
+                           + (request.headers.get('Authorization') or '') + ' ' + body)
+        if fault.status is not None and fault.status >= 400 and fault.html:
+            page = f'<html><body><h1>{fault.status} Bad Gateway</h1><p>upstream error</p></body></html>'.encode()
+            headers = {'Content-Type': 'text/html'}
+            if fault.retry_after is not None:
+                headers['Retry-After'] = str(fault.retry_after)
+            return fault.status, headers, page
         if fault.status == 429:
-            raise too_many_requests(fault.retry_after or 1)
+            raise too_many_requests(fault.retry_after if fault.retry_after is not None else 1)
         if fault.status is not None and fault.status >= 400:
             headers = {'Retry-After': str(fault.retry_after)} if fault.retry_after else {}
             raise ApiError(fault.status, headers=headers)
@@ -242,7 +271,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, headers, payload = outcome
         self.send_response(status)
-        self.send_header('Content-Type', 'application/json')
+        if 'Content-Type' not in headers:
+            self.send_header('Content-Type', 'application/json')
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header('Content-Length', str(len(payload)))
@@ -255,6 +285,43 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):
         if self.server.emulator.log_requests:
             super().log_message(format, *args)
+
+
+def corrupt_item(payload, path, set=None, drop=()):
+    """Change one item of an answer in place (an item of the wrong shape among good ones); False when the
+    answer has no such item."""
+    target = payload
+    for step in path:
+        try:
+            target = target[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(target, dict):
+        return False
+    target.update(set or {})
+    for key in drop:
+        target.pop(key, None)
+    return True
+
+
+def loop_paging(mode, request, payload):
+    """Rewrite a listing's paging so it never ends: what a broken API (or proxy cache) can answer."""
+    payload = dict(payload)
+    if mode == 'self':
+        payload['nextUri'] = uri(request)
+        if isinstance(payload.get('cursors'), dict):
+            payload['cursors'] = {**payload['cursors'], 'after': request.query.get('after') or 'cursor-1'}
+    elif mode == 'cycle':
+        other = None if request.query.get('loop') else 'b'
+        payload['nextUri'] = uri(request, loop=other)
+        if isinstance(payload.get('cursors'), dict):
+            payload['cursors'] = {**payload['cursors'],
+                                  'after': 'cursor-a' if request.query.get('after') == 'cursor-b' else 'cursor-b'}
+    if 'pageCount' in payload or mode == 'growing':
+        number = getattr(request, 'asked_page', None) or int(request.query.get('pageNumber') or 1)
+        payload['pageCount'] = number + 1  # always one more page than the one just read
+        payload['nextUri'] = payload.get('nextUri') or uri(request, pageNumber=number + 1)
+    return payload
 
 
 def _parse_json(headers, body):

@@ -104,6 +104,7 @@ class FlowDeployer:
             raise ValueError('a Datadog API key is required')
         self.client = client
         self.api_key = api_key
+        client.register_secret(api_key)  # an error body echoing the key is scrubbed before it is cut short
         self.site = site or schema.DEFAULT_SITE
         self.site_mode = site_mode or SiteMode.credential()
         self.dry_run = dry_run
@@ -114,7 +115,7 @@ class FlowDeployer:
     # -- helpers ---------------------------------------------------------------------------------------
 
     def _record(self, action, kind, name, detail=''):
-        change = Change(action, kind, name, detail)
+        change = Change(action, kind, name, self.client.scrub(detail))
         self.result.changes.append(change)
         prefix = 'would ' if self.dry_run and action in ('create', 'update') else ''
         self.out(f'  {prefix}{change}')

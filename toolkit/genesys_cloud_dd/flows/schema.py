@@ -50,6 +50,14 @@ SITES = (
 )
 
 
+MAX_TAG_LENGTH = 200  # Datadog's limit for a whole tag, `key:value`
+
+
+def tag_room(key: str) -> int:
+    """The longest value a `key:value` tag can carry within Datadog's limit."""
+    return MAX_TAG_LENGTH - len(key) - 1
+
+
 @dataclass(frozen=True)
 class Field:
     """One event field = one Data Action input."""
@@ -75,7 +83,7 @@ FIELDS = (
           'and the event `alert_type`.', max_length=16, sample='error'),
     Field('flowName', 'string', True, 'flow_name', 'Flow',
           'Name of the Architect flow (a literal in the flow: Architect has no verified Flow.Name variable).',
-          tag='flow_name', max_length=200, sample='Main IVR'),
+          tag='flow_name', max_length=tag_room('flow_name'), sample='Main IVR'),
     Field('conversationId', 'string', True, 'conversation_id', 'Conversation',
           '`Call.ConversationID`: links the event to the conversation in Genesys Cloud.',
           max_length=64, sample='5f0a4c3e-1b2d-4e5f-8a9b-0c1d2e3f4a5b'),
@@ -84,7 +92,7 @@ FIELDS = (
           max_length=2000, sample='Data Action "CRM - Get Customer" failed: remote endpoint returned 503'),
     Field('errorCode', 'string', False, 'error_code', 'Error code',
           'Failure output `errorCode` of a Data Action, or `errorType` of a Data Table lookup.',
-          tag='error_code', max_length=200, sample='ACTION.REMOTE_ENDPOINT'),
+          tag='error_code', max_length=tag_room('error_code'), sample='ACTION.REMOTE_ENDPOINT'),
     Field('status', 'integer', False, 'http_status', 'HTTP status',
           'Failure output `status` (the HTTP status the action got, e.g. 429, 503).',
           tag='http_status', sample=503),
@@ -93,10 +101,10 @@ FIELDS = (
           max_length=64, sample='a1b2c3d4-0000-4000-8000-000000000001'),
     Field('dataActionName', 'string', False, 'data_action', 'Data Action',
           'Name of the business Data Action that failed.',
-          tag='data_action', max_length=200, sample='CRM - Get Customer'),
+          tag='data_action', max_length=tag_room('data_action'), sample='CRM - Get Customer'),
     Field('dataTableName', 'string', False, 'data_table', 'Data Table',
           'Name of the Data Table whose lookup failed.',
-          tag='data_table', max_length=200, sample=''),
+          tag='data_table', max_length=tag_room('data_table'), sample=''),
     Field('durationMs', 'integer', False, 'duration_ms', 'Duration (ms)',
           'How long the failed step took, in milliseconds (on a timeout path: the step timeout).',
           sample=3000),
@@ -105,7 +113,7 @@ FIELDS = (
           max_length=500, sample=''),
     Field('transferTarget', 'string', False, 'transfer_target', 'Transfer to',
           'Queue (or other destination) the caller is being transferred to.',
-          tag='transfer_target', max_length=200, sample=''),
+          tag='transfer_target', max_length=tag_room('transfer_target'), sample=''),
     Field('callerAni', 'string', False, 'caller_ani', 'Caller number',
           'Caller number (`Call.Ani`). The snippets send it only when their '
           '`Task.DdSendCallerAni`/`Flow.DdSendCallerAni` flag is switched to true.',
