@@ -61,6 +61,7 @@ class Scheduler:
             collector.run_collection()
         except RequestBudgetExhausted as e:
             self.check.log.info('%s: deferred to a later run (%s)', name, e)
+            self.last_errors.pop(name, None)  # waiting for budget is not failing: no stale error keeps it down
             return Outcome.DEFERRED  # not marked done: it runs first thing when the budget allows
         except GenesysApiError as e:
             return self._failed(collector, e, retry_after=getattr(e, 'retry_after', None))

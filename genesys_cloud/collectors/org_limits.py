@@ -11,8 +11,8 @@ import re
 from .. import tagging
 from ..client import NotFound
 from .base import Collector
+from .limit_values import BASE, namespace_listing
 
-BASE = '/api/v2/organizations/limits'
 MAX_PAGES = 100  # 2,500 change requests: far more than a year of them
 # LimitChangeRequestDetails.status allowed values (SDK 269)
 STATUSES = ('Approved', 'Rejected', 'Rollback', 'Pending', 'Open', 'SecondaryApprovalNamespacesAdded',
@@ -48,10 +48,12 @@ class OrgLimitsCollector(Collector):
             if available is not None and namespace not in available:
                 self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
                 continue
+            values = namespace_listing(self.ctx, namespace)  # read fresh, and shared with object_limits
             try:
-                values = self.client.get(f'{BASE}/namespaces/{namespace}') or {}
-                defaults = self.client.get(f'{BASE}/namespaces/{namespace}/defaults') or {}
+                defaults = None if values is None else self.client.get(f'{BASE}/namespaces/{namespace}/defaults')
             except NotFound:
+                defaults = None
+            if defaults is None:
                 self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
                 continue
             for metric, listing in (('limits.value', values), ('limits.default', defaults)):
