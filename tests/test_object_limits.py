@@ -8,6 +8,7 @@ import os
 import pytest
 from datadog_checks.genesys_cloud.collectors.base import OrgSize
 from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS, ObjectLimitsCollector
+from datadog_checks.genesys_cloud.state import StateStore
 
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
 from genesys_cloud_dd.cli.runner import Submissions
@@ -291,3 +292,29 @@ def _size(emulator):
     objects = org_objects(emulator.org)
     return OrgSize(users=len(emulator.org.users), queues=len(emulator.org.queues), oauth_clients=5,
                    groups=objects.counts['groups'], data_tables=objects.counts['data_tables'])
+
+
+def test_tampered_state_is_measured_again(make_check, dd_run_check, aggregator, emulator, clock):
+    check = make_check(**only('object_limits'))
+    dd_run_check(check)
+    clock.advance(3600)
+    aggregator.reset()
+    emulator.reset_counters()
+    state = check_state(check)
+    state.set('docs', {'at': 'yesterday', 'limits': 'all of them'})
+    state.set('table_rows', {'x': 'many', 'y': [1]})
+    state.set('progress', {'started': clock.time(), 'done': {
+        'routing|skills.max': -3, 'architect|flows.max': 'lots', 'groups|group.members.max': [['Group 1', 'x']],
+        'routing|languages.max': 4000}})  # well-formed: taken as measured by the deferred collection
+    dd_run_check(check)
+    table = as_table(aggregator)
+    want = expected(emulator)
+    key = ('routing', 'languages.max', 'language', None)
+    assert table.pop(key) == (4000, want[key][1], 4000 / want[key][1])
+    want.pop(key)
+    assert table == want
+    assert emulator.requests[DOCS] == 1 and emulator.requests['GET /api/v2/routing/languages'] == 0
+
+
+def check_state(check):
+    return StateStore.for_check(check).scoped('object_limits')

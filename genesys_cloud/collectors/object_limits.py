@@ -179,10 +179,12 @@ class ObjectLimitsCollector(Collector):
         """What a deferred collection already measured, if it started within the last interval."""
         saved = self.state.get('progress')
         now = self.clock.time()
-        if isinstance(saved, dict) and isinstance(saved.get('started'), (int, float)) \
-                and 0 <= now - saved['started'] < self.interval and isinstance(saved.get('done'), dict):
-            return saved
-        return {'started': now, 'done': {}}
+        if not (isinstance(saved, dict) and _number(saved.get('started'))
+                and 0 <= now - saved['started'] < self.interval and isinstance(saved.get('done'), dict)):
+            return {'started': now, 'done': {}}
+        # Persisted state is untrusted: a result of the wrong shape is measured again.
+        done = {ident: result for ident, result in saved['done'].items() if _result_ok(result)}
+        return {'started': saved['started'], 'done': done}
 
     # -- limits ----------------------------------------------------------------------------------
 
@@ -317,4 +319,13 @@ class ObjectLimitsCollector(Collector):
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _result_ok(result) -> bool:
+    """None (not counted), a count, or [[parent name, count], ...]."""
+    if result is None or (_number(result) and result >= 0):
+        return True
+    return isinstance(result, list) and all(
+        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and _number(item[1]) and item[1] >= 0
+        for item in result)
 
