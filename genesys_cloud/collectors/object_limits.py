@@ -284,7 +284,7 @@ class ObjectLimitsCollector(Collector):
         known = {tid: entry for tid, entry in (saved.items() if isinstance(saved, dict) else ())
                  if tid in tables and isinstance(entry, list) and len(entry) == 2
                  and all(_number(v) for v in entry)}
-        top = set(sorted(known, key=lambda tid: -known[tid][0])[:int(self.options['top_n'])])
+        top = set(sorted(known, key=lambda tid: -known[tid][0])[:self._top_n])
         # Nearest the limit first (kept fresh), then never scanned, then the longest unscanned.
         position = {tid: i for i, tid in enumerate(tables)}  # the listing's order breaks ties
         order = sorted(tables, key=lambda tid: (tid not in top, known[tid][1] if tid in known else -1, position[tid]))
@@ -311,8 +311,12 @@ class ObjectLimitsCollector(Collector):
         self.gauge('objects.limit', limit, tags)
         self.gauge('objects.utilization', count / limit, tags)
 
+    @property
+    def _top_n(self):
+        return max(1, int(self.options['top_n']))
+
     def _report_parents(self, mapping, limit, counts):
-        nearest = sorted(counts, key=lambda item: (-item[1], str(item[0])))[:int(self.options['top_n'])]
+        nearest = sorted(counts, key=lambda item: (-item[1], str(item[0])))[:self._top_n]
         for parent_name, count in nearest:
             self._report(mapping, limit, count, [tagging.tag('parent_name', parent_name)])
 
