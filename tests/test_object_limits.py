@@ -284,8 +284,9 @@ def test_a_collection_over_the_request_pace_resumes_where_it_stopped(make_check,
         clock.advance(60)
     assert as_table(aggregator) == expected(emulator)
     documented = ObjectLimitsCollector.minimum_requests(_size(emulator))
-    # Nothing measured twice, except the tables nearest their limit when a row scan was cut short.
-    assert runs == 3 and documented <= spent <= documented + 10
+    # Nothing measured twice; only a listing two limits read (integrations, Data Actions) may be paged again
+    # when the cut falls between them.
+    assert runs == 3 and documented <= spent <= documented + 2, (runs, spent, documented)
 
 
 def _size(emulator):

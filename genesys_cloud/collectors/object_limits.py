@@ -141,7 +141,7 @@ class ObjectLimitsCollector(Collector):
         documented = self._documented()
         limits = self._limits(documented)
         self._listings = {}
-        progress = self._progress()
+        progress = self._cycle = self._progress()
         results = []
         try:
             for mapping in MAPPINGS:
@@ -181,10 +181,11 @@ class ObjectLimitsCollector(Collector):
         now = self.clock.time()
         if not (isinstance(saved, dict) and _number(saved.get('started'))
                 and 0 <= now - saved['started'] < self.interval and isinstance(saved.get('done'), dict)):
-            return {'started': now, 'done': {}}
+            return {'started': now, 'done': {}, 'rows_scanned': []}
         # Persisted state is untrusted: a result of the wrong shape is measured again.
         done = {ident: result for ident, result in saved['done'].items() if _result_ok(result)}
-        return {'started': saved['started'], 'done': done}
+        scanned = [tid for tid in saved.get('rows_scanned') or [] if isinstance(tid, str)]
+        return {'started': saved['started'], 'done': done, 'rows_scanned': scanned}
 
     # -- limits ----------------------------------------------------------------------------------
 
@@ -289,12 +290,16 @@ class ObjectLimitsCollector(Collector):
         position = {tid: i for i, tid in enumerate(tables)}  # the listing's order breaks ties
         order = sorted(tables, key=lambda tid: (tid not in top, known[tid][1] if tid in known else -1, position[tid]))
         now = self.clock.time()
+        # parents_per_run holds for the whole collection, also when it is deferred and resumed part-way.
+        scanned = self._cycle.setdefault('rows_scanned', [])
+        budget = max(0, int(self.options['parents_per_run']) - len(scanned))
         try:
-            for tid in order[:max(0, int(self.options['parents_per_run']))]:
+            for tid in [tid for tid in order if tid not in scanned][:budget]:
                 try:
                     known[tid] = [self._total(f'{TABLES}/{tid}/rows'), now]
                 except NotFound:
                     known.pop(tid, None)  # deleted since the listing
+                scanned.append(tid)
         finally:
             self.state.set('table_rows', known)  # progress survives a failure part-way
         return [[tables[tid], rows] for tid, (rows, _at) in known.items()]
