@@ -18,7 +18,9 @@ Sources: endpoints, paging parameters, listing models and `total`, Queue.memberC
 Action.integrationId are from purecloudplatformclientv2 269.0.0 (apis/*_api.py resource_path/all_params/
 response_type; models/*). Namespaces are values of the SDK's Limit.namespace enum. The limit keys are UNVERIFIED:
 the SDK does not carry the catalogue, so a key the docs do not list is simply not reported (logged at debug).
-Permissions: routing:queue:view, integrations and oauth ones are from the reference; the others are UNVERIFIED.
+Permissions: routing:queue:view and the integrations ones are from the reference; the others are UNVERIFIED.
+A collection cut short by the check's request pace (RequestBudgetExhausted) persists what it measured and the
+next run resumes it; a 429 stops it for this hour with what it has.
 """
 
 from dataclasses import dataclass
@@ -54,10 +56,6 @@ class Mapping:
     parent: str = ''  # for per-parent limits: the object type of the parent
 
 
-def _t(namespace, key, object_type, path, permission):
-    return Mapping(namespace, key, object_type, path, permission)
-
-
 # SDK: RoutingApi.get_routing_queues/skills/wrapupcodes/languages/utilization_labels, GroupsApi.get_groups,
 # UsersApi.get_users, ObjectsApi.get_authorization_divisions, AuthorizationApi.get_authorization_roles,
 # ArchitectApi.get_flows/get_flows_datatables/get_flows_datatable_rows/get_architect_schedules/schedulegroups/
@@ -66,51 +64,51 @@ def _t(namespace, key, object_type, path, permission):
 # OutboundApi.get_outbound_campaigns/contactlists, ResponseManagementApi.get_responsemanagement_libraries,
 # QualityApi.get_quality_forms_evaluations, PresenceApi.get_presencedefinitions: all *EntityListing with `total`.
 MAPPINGS = (
-    _t('directory', 'users.max', 'user', '/api/v2/users', 'none'),
-    _t('directory', 'locations.max', 'location', '/api/v2/locations', 'none'),
+    Mapping('directory', 'users.max', 'user', '/api/v2/users', 'none'),
+    Mapping('directory', 'locations.max', 'location', '/api/v2/locations', 'none'),
     Mapping('routing', 'queues.max', 'queue', '/api/v2/routing/queues', 'routing:queue:view', how='list'),
     Mapping('routing', 'queue.members.max', 'queue_member', '/api/v2/routing/queues', 'routing:queue:view',
             how='aggregate', parent='queue'),
-    _t('routing', 'skills.max', 'skill', '/api/v2/routing/skills', 'routing:skill:view'),
-    _t('routing', 'wrapupcodes.max', 'wrapup_code', '/api/v2/routing/wrapupcodes', 'routing:wrapupCode:view'),
-    _t('routing', 'languages.max', 'language', '/api/v2/routing/languages', 'none'),
-    _t('routing', 'utilization.labels.max', 'utilization_label', '/api/v2/routing/utilization/labels',
+    Mapping('routing', 'skills.max', 'skill', '/api/v2/routing/skills', 'routing:skill:view'),
+    Mapping('routing', 'wrapupcodes.max', 'wrapup_code', '/api/v2/routing/wrapupcodes', 'routing:wrapupCode:view'),
+    Mapping('routing', 'languages.max', 'language', '/api/v2/routing/languages', 'none'),
+    Mapping('routing', 'utilization.labels.max', 'utilization_label', '/api/v2/routing/utilization/labels',
        'routing:utilization:view'),
     Mapping('groups', 'groups.max', 'group', '/api/v2/groups', 'none', how='list'),
     Mapping('groups', 'group.members.max', 'group_member', '/api/v2/groups', 'none', how='aggregate',
             parent='group'),
-    _t('authorization', 'divisions.max', 'division', '/api/v2/authorization/divisions', 'none'),
-    _t('authorization', 'roles.max', 'role', '/api/v2/authorization/roles', 'authorization:role:view'),
-    _t('architect', 'flows.max', 'flow', '/api/v2/flows', 'architect:flow:view'),
+    Mapping('authorization', 'divisions.max', 'division', '/api/v2/authorization/divisions', 'none'),
+    Mapping('authorization', 'roles.max', 'role', '/api/v2/authorization/roles', 'authorization:role:view'),
+    Mapping('architect', 'flows.max', 'flow', '/api/v2/flows', 'architect:flow:view'),
     Mapping('architect', 'datatables.max', 'data_table', '/api/v2/flows/datatables', 'architect:datatable:view',
             how='list'),
     Mapping('architect', 'datatable.rows.max', 'data_table_row', '/api/v2/flows/datatables/{id}/rows',
             'architect:datatableRow:view', how='rows', parent='data_table'),
-    _t('architect', 'schedules.max', 'schedule', '/api/v2/architect/schedules', 'architect:schedule:view'),
-    _t('architect', 'schedulegroups.max', 'schedule_group', '/api/v2/architect/schedulegroups',
+    Mapping('architect', 'schedules.max', 'schedule', '/api/v2/architect/schedules', 'architect:schedule:view'),
+    Mapping('architect', 'schedulegroups.max', 'schedule_group', '/api/v2/architect/schedulegroups',
        'architect:scheduleGroup:view'),
-    _t('architect', 'emergencygroups.max', 'emergency_group', '/api/v2/architect/emergencygroups',
+    Mapping('architect', 'emergencygroups.max', 'emergency_group', '/api/v2/architect/emergencygroups',
        'architect:emergencyGroup:view'),
-    _t('architect', 'ivrs.max', 'call_route', '/api/v2/architect/ivrs', 'architect:ivr:view'),
-    _t('architect', 'prompts.max', 'user_prompt', '/api/v2/architect/prompts', 'architect:userPrompt:view'),
+    Mapping('architect', 'ivrs.max', 'call_route', '/api/v2/architect/ivrs', 'architect:ivr:view'),
+    Mapping('architect', 'prompts.max', 'user_prompt', '/api/v2/architect/prompts', 'architect:userPrompt:view'),
     Mapping('integrations', 'integrations.max', 'integration', '/api/v2/integrations',
             'integrations:integration:view', how='list'),
     Mapping('dataactions', 'actions.total.max', 'data_action', '/api/v2/integrations/actions',
             'integrations:action:view', how='list'),
     Mapping('dataactions', 'actions.integration.max', 'data_action', '/api/v2/integrations/actions',
             'integrations:action:view', how='aggregate', parent='integration'),
-    _t('telephony.configuration', 'sites.max', 'site', '/api/v2/telephony/providers/edges/sites',
+    Mapping('telephony.configuration', 'sites.max', 'site', '/api/v2/telephony/providers/edges/sites',
        'telephony:plugin:all'),
-    _t('telephony.configuration', 'phones.max', 'phone', '/api/v2/telephony/providers/edges/phones',
+    Mapping('telephony.configuration', 'phones.max', 'phone', '/api/v2/telephony/providers/edges/phones',
        'telephony:plugin:all'),
-    _t('outbound', 'campaigns.max', 'outbound_campaign', '/api/v2/outbound/campaigns', 'outbound:campaign:view'),
-    _t('outbound', 'contactlists.max', 'contact_list', '/api/v2/outbound/contactlists',
+    Mapping('outbound', 'campaigns.max', 'outbound_campaign', '/api/v2/outbound/campaigns', 'outbound:campaign:view'),
+    Mapping('outbound', 'contactlists.max', 'contact_list', '/api/v2/outbound/contactlists',
        'outbound:contactList:view'),
-    _t('response.management', 'libraries.max', 'response_library', '/api/v2/responsemanagement/libraries',
+    Mapping('response.management', 'libraries.max', 'response_library', '/api/v2/responsemanagement/libraries',
        'responses:library:view'),
-    _t('quality', 'evaluationforms.max', 'evaluation_form', '/api/v2/quality/forms/evaluations',
+    Mapping('quality', 'evaluationforms.max', 'evaluation_form', '/api/v2/quality/forms/evaluations',
        'quality:evaluationForm:view'),
-    _t('presence', 'definitions.max', 'presence_definition', '/api/v2/presencedefinitions', 'none'),
+    Mapping('presence', 'definitions.max', 'presence_definition', '/api/v2/presencedefinitions', 'none'),
 )
 NAMESPACES = sorted({m.namespace for m in MAPPINGS})
 # Listings paged once for the `list` and `aggregate` mappings that read them.
