@@ -319,3 +319,18 @@ def test_tampered_state_is_measured_again(make_check, dd_run_check, aggregator, 
 
 def check_state(check):
     return StateStore.for_check(check).scoped('object_limits')
+
+
+@pytest.mark.parametrize('org_options', [OrgOptions(seed=8, users=30, queues=2, oauth_clients=2)], ids=['small'])
+def test_a_row_scan_resumed_at_a_tight_pace_counts_each_table_once(make_check, dd_run_check, aggregator, emulator,
+                                                                    clock):
+    org_objects(emulator.org).set_count('data_tables', 60)
+    check = make_check(**only('object_limits', object_limits={'parents_per_run': 20}), max_requests_per_minute=12)
+    runs = 0
+    while not aggregator.metrics('genesys_cloud.objects.count'):
+        dd_run_check(check)
+        runs += 1
+        assert runs <= 8
+        clock.advance(60)
+    # Twenty tables in the collection however often it was cut short, and none of them twice.
+    assert emulator.requests[ROWS] == 20 and runs > 2
