@@ -57,6 +57,16 @@ def control(url, path, body=None, method='POST'):
         return json.loads(response.read() or b'null')
 
 
+def object_sizes(size):
+    """The configuration objects object_limits pages through, as the emulator's org of that size has them."""
+    from genesys_cloud_dd.emulator import OrgOptions
+    from genesys_cloud_dd.emulator.data.objects import org_objects
+    from genesys_cloud_dd.emulator.org import SyntheticOrg
+
+    counts = org_objects(SyntheticOrg(OrgOptions(seed=42, **size))).counts
+    return {'groups': counts['groups'], 'data_tables': counts['data_tables']}
+
+
 def measure(size_name, minutes):
     """Runs in its own process so peak RSS belongs to this size only."""
     from genesys_cloud_dd import agent_host
@@ -87,7 +97,7 @@ def measure(size_name, minutes):
                 n for endpoint, n in check.client.request_counts.items() if endpoint != 'POST /oauth/token'
             )
             RECORDER.drain(check.check_id)
-        documented = {c.name: c.minimum_requests(OrgSize(**size)) for c in COLLECTORS}
+        documented = {c.name: c.minimum_requests(OrgSize(**size, **object_sizes(size))) for c in COLLECTORS}
 
         # An hour at the production cadences and default pacing.
         check = build_check({}, {**instance, 'tags': ['bench:hour']}, clock=clock)

@@ -109,6 +109,7 @@ class Scheduler:
 
     def _deferred(self, collector, reason):
         name = collector.name
+        self.last_errors.pop(name, None)  # waiting for budget is not failing: no stale error keeps it down
         now = self.clock.time()
         since = self._deferred_since.setdefault(name, self._next_due.get(name) or now)
         self.overdue[name] = now - since

@@ -20,8 +20,8 @@ REQUIRED_MONITORS = (
     'rate_limit_approach.json', 'api_429_rising.json', 'failed_request_ratio.json', 'api_fair_use.json',
     'license_utilization.json', 'license_projected_overage.json', 'license_peak_forecast.json', 'ai_tokens.json',
     'queue_longest_wait.json', 'agent_not_responding.json', 'data_action_error_ratio.json',
-    'flow_failures_logs.json', 'cannot_connect.json',
-    # issue #14: the companion's velocity joined with the check's limit values
+    'flow_failures_logs.json', 'cannot_connect.json', 'object_limit_utilization.json', 'object_limit_forecast.json',
+    # the companion's velocity joined with the check's limit values
     'velocity_limit_approach.json', 'velocity_429s.json', 'velocity_error_ratio.json',
 )
 
@@ -35,7 +35,7 @@ def test_shipped_assets_are_valid(catalog):
     report = v.validate(ROOT, catalog=catalog)
     assert report.ok, report.render(ROOT)
     files = v.asset_files(ROOT)
-    assert len(files['dashboards']) == 6
+    assert len(files['dashboards']) == 7
     names = {os.path.basename(p) for p in files['monitors']}
     assert set(REQUIRED_MONITORS) <= names
 
@@ -87,7 +87,7 @@ def test_shipped_assets_deploy_idempotently(monkeypatch, fake_datadog):
     monkeypatch.setenv('DD_APP_KEY', 'a')
     first = d.deploy(ROOT, dd_url=fake_datadog.url, validate_first=False)
     assert {a.action for a in first.actions} == {'create'}
-    assert len(fake_datadog.dashboards) == 6 and len(fake_datadog.monitors) == len(v.asset_files(ROOT)['monitors'])
+    assert len(fake_datadog.dashboards) == 7 and len(fake_datadog.monitors) == len(v.asset_files(ROOT)['monitors'])
     fake_datadog.reset()
     second = d.deploy(ROOT, dd_url=fake_datadog.url, validate_first=False)
     assert {a.action for a in second.actions} == {'unchanged'}
@@ -166,5 +166,5 @@ def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):
     monkeypatch.delenv('DD_API_KEY', raising=False)
     assert main(['assets', 'deploy', '--dry-run']) == 0  # validates against emulator runs first
     out = capsys.readouterr().out
-    assert f'{len(v.asset_files(ROOT)["monitors"]) + 6} assets: {len(v.asset_files(ROOT)["monitors"]) + 6} would ' \
+    assert f'{len(v.asset_files(ROOT)["monitors"]) + 7} assets: {len(v.asset_files(ROOT)["monitors"]) + 7} would ' \
            f'deploy' in out

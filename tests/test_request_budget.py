@@ -4,11 +4,14 @@ emulator's request counter, one cold-start collection at a time, for orgs of sev
 import pytest
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.collectors.base import OrgSize
+from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS as OBJECT_MAPPINGS
 from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES
 
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.contact_center import contact_center
+from genesys_cloud_dd.emulator.data.integrations import integrations_state
 from genesys_cloud_dd.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator.data.objects import org_objects
 
 SIZES = [OrgOptions(seed=5, users=0, queues=0, oauth_clients=1), OrgOptions(seed=5, users=1200, queues=230,
                                                                             oauth_clients=30)]
@@ -21,6 +24,10 @@ def org_size(emulator, clock):
         users=len(emulator.org.users), queues=len(emulator.org.queues), oauth_clients=len(emulator.org.oauth_clients),
         limit_namespaces=len(present & set(DEFAULT_NAMESPACES)),
         not_responding=sum(s.routing_status == 'NOT_RESPONDING' for s in states),
+        object_limit_namespaces=len(present & {m.namespace for m in OBJECT_MAPPINGS}),
+        groups=org_objects(emulator.org).counts['groups'], data_tables=org_objects(emulator.org).counts['data_tables'],
+        integrations=len(integrations_state(emulator).integrations),
+        data_actions=sum(1 for a in integrations_state(emulator).actions.values() if a.published),
     )
 
 

@@ -8,6 +8,7 @@ from .concurrent_usage import ConcurrentUsageCollector
 from .data_actions import DataActionsCollector
 from .licenses import LicensesCollector
 from .longest_wait import LongestWaitCollector
+from .object_limits import ObjectLimitsCollector
 from .operational_events import OperationalEventsCollector
 from .org import OrgCollector
 from .org_limits import OrgLimitsCollector
@@ -16,6 +17,6 @@ from .rate_limits import RateLimitsCollector
 
 COLLECTORS = (OrgCollector, LongestWaitCollector, AgentsCollector, QueuesCollector, RateLimitsCollector,
               DataActionsCollector, OperationalEventsCollector, ConcurrentUsageCollector, LicensesCollector,
-              BillingCollector, ApiUsageCollector, OrgLimitsCollector)
+              BillingCollector, ApiUsageCollector, OrgLimitsCollector, ObjectLimitsCollector)
 
 __all__ = ['COLLECTORS', 'Collector', 'CollectorContext']

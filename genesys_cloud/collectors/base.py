@@ -28,6 +28,12 @@ class OrgSize:
     oauth_clients: int
     limit_namespaces: int = 9  # of the configured limit namespaces, how many the org has
     not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
+    # object_limits: namespaces holding the object limits it maps, and the objects it pages through
+    object_limit_namespaces: int = 12
+    groups: int = 0
+    data_tables: int = 0
+    integrations: int = 0
+    data_actions: int = 0
 
 
 def describe(item) -> str:

@@ -10,10 +10,10 @@ import re
 from typing import Optional
 
 from .. import tagging
-from ..client import NotFound
+from ..client import MalformedResponse, NotFound
 from .base import Collector
+from .limit_values import BASE, namespace_listing
 
-BASE = '/api/v2/organizations/limits'
 MAX_PAGES = 100  # 2,500 change requests: far more than a year of them
 # LimitChangeRequestDetails.status allowed values (SDK 269)
 STATUSES = ('Approved', 'Rejected', 'Rollback', 'Pending', 'Open', 'SecondaryApprovalNamespacesAdded',
@@ -50,12 +50,20 @@ class OrgLimitsCollector(Collector):
                 self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
                 continue
             # Each listing stands on its own: a 404 on the defaults keeps the values already read.
-            for metric, suffix in (('limits.value', ''), ('limits.default', '/defaults')):
-                try:
-                    listing = self.client.get(f'{BASE}/namespaces/{namespace}{suffix}') or {}
-                except NotFound:
-                    self.log.debug('%s: %s of namespace %s not found; skipped', self.name, metric, namespace)
-                    continue
+            try:
+                values = namespace_listing(self.ctx, namespace)  # read fresh, and shared with object_limits
+            except MalformedResponse as e:
+                self.log.warning('%s: namespace %s skipped: %s', self.name, namespace, e)
+                continue
+            if values is None:
+                self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
+                continue
+            try:
+                defaults = self.client.get(f'{BASE}/namespaces/{namespace}/defaults') or {}
+            except NotFound:
+                self.log.debug('%s: defaults of namespace %s not found; skipped', self.name, namespace)
+                defaults = None
+            for metric, listing in (('limits.value', values), ('limits.default', defaults)):
                 entities = listing.get('entities') if isinstance(listing, dict) else None
                 for limit in entities if isinstance(entities, list) else []:
                     found = self.per_item('limit', limit, _limit)

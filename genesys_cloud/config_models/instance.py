@@ -126,6 +126,17 @@ class MetricPatterns(BaseModel):
     include: Optional[tuple[str, ...]] = None
 
 
+class ObjectLimits(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    enabled: Optional[bool] = None
+    interval: Optional[int] = None
+    parents_per_run: Optional[int] = None
+    top_n: Optional[int] = None
+
+
 class OperationalEvents(BaseModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
@@ -238,6 +249,7 @@ class InstanceConfig(BaseModel):
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
     ntlm_domain: Optional[str] = None
+    object_limits: Optional[ObjectLimits] = None
     operational_events: Optional[OperationalEvents] = None
     org: Optional[Org] = None
     org_limits: Optional[OrgLimits] = None

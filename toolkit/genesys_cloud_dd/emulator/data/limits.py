@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
+from .objects import OBJECT_LIMITS
+
 DEFAULT_LIMITS = {
     'platform.api': {'client.credentials.token.rate.per.minute': 300, 'token.rate.per.minute': 300,
                      'org.app.user.rate.per.minute': 3000, 'request.bytes.max': 512000},
@@ -69,6 +71,11 @@ class OrgLimits:
         for ns, key in raised:
             self.values[ns][key] = self.defaults[ns][key] * 2
         self.change_requests = self._make_requests(rng, raised)
+        # Object-count limits (data/objects.py) join after the draws above, so those stay as they were.
+        for ns, keys in OBJECT_LIMITS.items():
+            for key, (default, _description, _resource) in keys.items():
+                self.defaults.setdefault(ns, {}).setdefault(key, default)
+                self.values.setdefault(ns, {}).setdefault(key, default)
 
     def _make_requests(self, rng, raised):
         now = self.org.anchor
