@@ -6,8 +6,9 @@ has no id, so an event is identified by a digest of its content; digests of rece
 an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the event
 definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
 
-When the persisted state is lost, the first run records the events of the last LATE_SECONDS as seen without
-sending them, and never asks for older ones: at most one window is lost, nothing is sent twice.
+When the persisted state is lost, the first run sends nothing (it asks once, to prove access): only events
+created after it count (a late one created before it is lost), so at most one window is lost and nothing is
+sent twice. When only the digests are lost, events up to the cursor are treated as sent the same way.
 Phone numbers (`phoneNumber`) are never sent.
 """
 
@@ -35,7 +36,7 @@ class OperationalEventsCollector(Collector):
 
     @classmethod
     def minimum_requests(cls, size):
-        return 1  # one query while under 200 new events
+        return 1  # one query while under 200 new events (a cold start asks too, and counts nothing)
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -47,14 +48,23 @@ class OperationalEventsCollector(Collector):
         cursor = _parse(self.state.get('cursor', shape=str))
         baseline = cursor is None or cursor > now  # a cursor in the future (clock moved back) is not trusted
         if baseline:
-            # No memory of what was sent (see module doc): what exists now is recorded as seen, not sent, and
-            # nothing older than the late-arrival window is ever asked for.
+            # No memory of what was sent (see module doc): only events created from now on count. Recording what
+            # exists now by digest would not do: an event answered malformed now would come back sendable.
             cursor = now
-            self.state.set('floor', _iso(now - timedelta(seconds=LATE_SECONDS)))
+            self.state.set('floor', _iso(now))
         floor = _parse(self.state.get('floor', shape=str)) or cursor - timedelta(seconds=LATE_SECONDS)
+        seen = {} if baseline else self.state.get('seen', shape=dict[str, str])
+        if seen is None:
+            # The cursor survived but the digests of what was sent did not: events up to the cursor may have gone
+            # out already, so only later ones count (a late one before it is lost, none is sent twice).
+            seen, floor = {}, max(floor, cursor)
+            self.state.set('floor', _iso(floor))
         start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
-        seen = {} if baseline else self.state.get('seen', shape=dict[str, str]) or {}
-        new = []
+        if baseline:
+            # Still ask once, so a missing permission shows at once; the answer is older than the floor and
+            # counts for nothing.
+            start = now - timedelta(seconds=LATE_SECONDS)
+        new, listed = [], set()
         if now > start:
             body = {'interval': f'{_iso(start)}/{_iso(now)}', 'sortOrder': 'ASC'}
             for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
@@ -62,16 +72,14 @@ class OperationalEventsCollector(Collector):
                 if found is None:
                     continue
                 digest, created = found
-                if created < floor or digest in seen:
-                    continue
+                if created < floor or digest in seen or digest in listed:
+                    continue  # a page served twice must not make an event go out twice either
+                listed.add(digest)
                 new.append((digest, created, event))
         # Keep the digests the next query can return again (its start is now - LATE_SECONDS).
         keep_from = _iso(now - timedelta(seconds=LATE_SECONDS))
         seen = {d: when for d, when in seen.items() if when >= keep_from}
-        if baseline:
-            seen.update((digest, _iso(created)) for digest, created, _ in new)
-        else:
-            self._submit(new, seen)
+        self._submit(new, seen)
         self.state.set('seen', seen)
         self.state.set('cursor', _iso(now))
 
