@@ -273,9 +273,10 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
             xs.append(dates.date2num(day))
             ys.append(value)
         ax.plot(xs, ys, color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5)
-        steps = list(panel.limit) + [(end, panel.limit[-1][1])]
-        ax.step(dates.date2num([d for d, _ in steps]), [v for _, v in steps], where='post', color=LIMIT,
-                linestyle='--', linewidth=1.3)
+        # The step holds each value until the next one, and the last half a day past the end (one day: visible).
+        ax.step(list(dates.date2num([d for d, _ in panel.limit])) + [dates.date2num(end) + 0.5],
+                [v for _, v in panel.limit] + [panel.limit[-1][1]], where='post', color=LIMIT, linestyle='--',
+                linewidth=1.3)
         drawn += 2
         if panel.trend:
             ax.plot(dates.date2num([d for d, _ in panel.trend]), [v for _, v in panel.trend], color=PALETTE[5],
@@ -292,7 +293,10 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
         pad = 0.5 + 0.02 * (end - panel.history[0][0]).days  # room for the reach marker
         ax.set_xlim(dates.date2num(panel.history[0][0]) - 0.5, dates.date2num(end) + pad)
         ax.xaxis_date()
-        ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=6))
+        if (end - panel.history[0][0]).days < 6:  # a few days: one tick a day, never the same date twice
+            ax.xaxis.set_major_locator(dates.DayLocator())
+        else:
+            ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=6))
         ax.xaxis.set_major_formatter(dates.DateFormatter('%Y-%m-%d'))
         for label in ax.get_xticklabels():
             label.set_rotation(30)
@@ -303,10 +307,13 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
     for ax in list(axes.flat)[len(panels):]:
         ax.axis('off')
     handles = [Line2D([], [], color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5, label='count (daily max)'),
-               Line2D([], [], color=LIMIT, linestyle='--', linewidth=1.3, label='limit'),
-               Line2D([], [], color=PALETTE[5], linestyle=':', linewidth=2, label='linear trend (least squares)'),
-               Line2D([], [], color=PALETTE[5], marker='o', linestyle='', markersize=6,
-                      label='trend reaches the limit')]
+               Line2D([], [], color=LIMIT, linestyle='--', linewidth=1.3, label='limit')]
+    if any(p.trend for p in panels):
+        handles.append(Line2D([], [], color=PALETTE[5], linestyle=':', linewidth=2,
+                              label='linear trend (least squares)'))
+    if any(p.reach for p in panels):
+        handles.append(Line2D([], [], color=PALETTE[5], marker='o', linestyle='', markersize=6,
+                              label='trend reaches the limit'))
     fig.legend(handles=handles, loc='lower left', bbox_to_anchor=(0.01, 0.0), ncol=4, fontsize=8, frameon=False)
     fig.suptitle(title, x=0.01, y=0.995, ha='left', va='top', fontsize=12, fontweight='bold')
     if subtitle:

@@ -238,8 +238,10 @@ def _object_history(ev, chart):
             rows.append(tags + [n.iso(end), '', h.limit, trend.at(end)])
     first_day, last_day = ev.data.object_days
     chart('object_limits_history.png', charts.forecast_panels, panels, headline(shown[0]), 'objects',
-          subtitle=f'{n.plural(len(shown), "object limit")} nearest their limit, most urgent first; daily maximum '
-                   f'of {OBJECTS_COUNT} and {OBJECTS_LIMIT} from Datadog, {n.iso(first_day)} to {n.iso(last_day)}',
+          subtitle=('the object nearest its limit' if len(shown) == 1 else
+                    f'the {len(shown)} objects nearest their limit, most urgent first')
+          + f'; daily maximum of {OBJECTS_COUNT} and {OBJECTS_LIMIT} from Datadog, {n.iso(first_day)} to '
+            f'{n.iso(last_day)}',
           csv_header=OBJECT_TAGS + ('date', 'count', 'limit', 'trend'), csv_rows=rows)
 
 
