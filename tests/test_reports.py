@@ -337,6 +337,19 @@ def test_object_limits_history_forecasts_the_reach_date(shared, fake_datadog, tm
     assert_readable(tmp_path / 'pack')
 
 
+def test_datadog_points_that_are_not_finite_numbers_are_skipped():
+    """1e400 is valid JSON and parses as infinity: such a point is skipped like any other malformed one."""
+    import json
+
+    from genesys_cloud_dd.reports.datadog_history import _series
+
+    item = json.loads('{"scope": "object_type:queue", "pointlist": [[1700000000000, 1e400], [1700086400000, 930], '
+                      '[1700172800000, null], [1700259200000, "931"]]}')
+    series = _series(item)
+    assert series.tags == {'object_type': 'queue'}
+    assert series.points == [(datetime(2023, 11, 15, 22, 13, 20, tzinfo=timezone.utc), 930.0)]
+
+
 def test_object_forecast_is_the_least_squares_line():
     """The pure forecast: an exact line with gaps, a flat and a falling count, one day only, a count over the limit
     and a reach beyond five years."""
