@@ -3,6 +3,7 @@ the facts the text states equal the emulator's truth, every chart has its CSV, n
 
 import csv
 import io
+import math
 import os
 import re
 import struct
@@ -256,9 +257,121 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     assert 'What the integration already does: retries 429s after Retry-After.' in result.paragraph
     objects = read_csv(tmp_path / 'pack' / 'object_limits.csv')
     assert objects == [{'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue', 'parent_name': '',
-                        'count': '930', 'limit': '1000', 'percent': '93'}]
+                        'count': '930', 'limit': '1000', 'percent': '93', 'growth_per_week': '',
+                        'forecast_date': ''}]
+    assert 'queues at 930 of 1,000 (93 %), one day of history, no trend yet' in result.paragraph
     assert_every_chart_has_its_csv(result.files)
     assert_readable(tmp_path / 'pack')
+
+
+def _noon(day, hour=12):
+    return datetime.combine(day, time(hour), tzinfo=timezone.utc).timestamp()
+
+
+def test_object_limits_history_forecasts_the_reach_date(shared, fake_datadog, tmp_path):
+    """Thirty days of object counts in Datadog: the pack fits each count's trend and states, for the objects nearest
+    their limit, the growth per week and the date the line reaches the limit, as the seeded lines imply."""
+    emulator, clock = shared
+    last = clock.now().date() - timedelta(days=1)
+    first = last - timedelta(days=limits.OBJECT_DAYS - 1)
+    days = [first + timedelta(days=i) for i in range(limits.OBJECT_DAYS)]
+    rows = {'namespace': 'architect', 'limit_key': 'datatable.rows.max', 'object_type': 'data_table_row',
+            'parent_name': 'Customers'}
+    gaps = {5, 6, 17}  # days the collector did not report: the fit ignores them
+    # 4,100 rows on the first day, 10 more a day (the daily maximum; an early, lower value each day too), so
+    # 5,000 on day 90; the limit was raised from 4,500 to 5,000 on day 10.
+    fake_datadog.add_points('genesys_cloud.objects.count', rows,
+                            [(_noon(d, h), 4100 + 10 * i - (100 if h == 2 else 0))
+                             for i, d in enumerate(days) if i not in gaps for h in (2, 12)])
+    fake_datadog.add_points('genesys_cloud.objects.limit', rows,
+                            [(_noon(d), 4500 if i < 10 else 5000) for i, d in enumerate(days) if i not in gaps])
+    queues = {'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue'}
+    fake_datadog.add_points('genesys_cloud.objects.count', queues, [(_noon(d), 930) for d in days])
+    fake_datadog.add_points('genesys_cloud.objects.limit', queues, [(_noon(d), 1000) for d in days])
+    skills = {'namespace': 'routing', 'limit_key': 'skills.max', 'object_type': 'skill'}
+    fake_datadog.add_points('genesys_cloud.objects.count', skills, [(_noon(d), 990 + 2 * i) for i, d in
+                                                                    enumerate(days[-10:])])
+    fake_datadog.add_points('genesys_cloud.objects.limit', skills, [(_noon(d), 1000) for d in days[-10:]])
+    users = {'namespace': 'directory', 'limit_key': 'users.max', 'object_type': 'user'}
+    fake_datadog.add_points('genesys_cloud.objects.count', users, [(_noon(d), 200 + i) for i, d in enumerate(days)])
+    fake_datadog.add_points('genesys_cloud.objects.limit', users, [(_noon(d), 10000) for d in days])
+    fake_datadog.add_points('genesys_cloud.objects.count', users, [(_noon(first - timedelta(days=1)), 1)])  # before
+    history = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, 'app-key')
+    data = limits.pull_limits(_client(emulator, clock), 7, clock.now().date(), clock.sleep, progress=False,
+                              history=history, dd_days=1)
+    result = limits.write_report(data, str(tmp_path / 'pack'))
+    # One query per object metric over the whole window, rolled up per UTC day (plus one per velocity metric).
+    queries = [r.query for r in fake_datadog.by_path('/api/v1/query', 'GET') if 'objects' in r.query['query'][0]]
+    assert history.requests_made == 2 + 2 and len(queries) == 2
+    assert [q['query'][0] for q in queries] == [
+        f'max:genesys_cloud.objects.{m}{{*}} by {{namespace,limit_key,object_type,parent_name}}.rollup(max, 86400)'
+        for m in ('count', 'limit')]
+    assert {(q['from'][0], q['to'][0]) for q in queries} == {(str(int(_noon(first, 0))),
+                                                              str(int(_noon(last, 0)) + 86399))}
+    reach = first + timedelta(days=90)
+    assert (f"Object limits (daily maximum from Datadog, {first.isoformat()} to {last.isoformat()}; trend by least "
+            f"squares), nearest their limit: skills at 1,008 of 1,000 (100.8 %), at or over the limit since "
+            f"{days[-5].isoformat()}; data table rows of 'Customers' at 4,390 of 5,000 (87.8 %), growing 70 a week, "
+            f"reaching the limit around {reach.isoformat()}; queues at 930 of 1,000 (93 %), not growing "
+            f"[object_limits_history.png, object_limits_history.csv, object_limits.csv].") in result.paragraph
+    summary = {r['object_type']: r for r in read_csv(tmp_path / 'pack' / 'object_limits.csv')}
+    assert [(summary[t]['percent'], summary[t]['growth_per_week'], summary[t]['forecast_date'])
+            for t in ('skill', 'queue', 'data_table_row', 'user')] == [
+        ('100.8', '14', 'reached'), ('93', '0', ''), ('87.8', '70', reach.isoformat()), ('2.29', '7', '')]
+    assert 'users at' not in result.paragraph  # the text names the three nearest; the chart and CSV have four
+    history_rows = read_csv(tmp_path / 'pack' / 'object_limits_history.csv')
+    assert list(history_rows[0]) == ['namespace', 'limit_key', 'object_type', 'parent_name', 'date', 'count',
+                                     'limit', 'trend']
+    customers = [r for r in history_rows if r['parent_name'] == 'Customers']
+    expected = [(d.isoformat(), str(4100 + 10 * i), str(4500 if i < 10 else 5000), str(4100 + 10 * i))
+                for i, d in enumerate(days) if i not in gaps]
+    expected.append((reach.isoformat(), '', '5000', '5000'))  # the trend drawn to the reach date
+    assert [(r['date'], r['count'], r['limit'], r['trend']) for r in customers] == expected
+    assert {r['object_type'] for r in history_rows} == {'skill', 'queue', 'data_table_row', 'user'}
+    assert min(r['date'] for r in history_rows) == first.isoformat()  # nothing before the window
+    series = {os.path.basename(k): v for k, v in result.chart_series.items()}
+    assert series['object_limits_history.png'] == 4 * 2 + 3  # count and limit each, a trend for three (not skills)
+    md = (tmp_path / 'pack' / 'report.md').read_text()
+    assert md.index('Object limits over time') < md.index('Object counts against object limits')
+    assert_every_chart_has_its_csv(result.files)
+    assert_readable(tmp_path / 'pack')
+
+
+def test_datadog_points_that_are_not_finite_numbers_are_skipped():
+    """1e400 is valid JSON and parses as infinity: such a point is skipped like any other malformed one."""
+    import json
+
+    from genesys_cloud_dd.reports.datadog_history import _series
+
+    item = json.loads('{"scope": "object_type:queue", "pointlist": [[1700000000000, 1e400], [1700086400000, 930], '
+                      '[1700172800000, null], [1700259200000, "931"]]}')
+    series = _series(item)
+    assert series.tags == {'object_type': 'queue'}
+    assert series.points == [(datetime(2023, 11, 15, 22, 13, 20, tzinfo=timezone.utc), 930.0)]
+
+
+def test_object_forecast_is_the_least_squares_line():
+    """The pure forecast: an exact line with gaps, a flat and a falling count, one day only, a count over the limit
+    and a reach beyond five years."""
+    from datetime import date
+
+    from genesys_cloud_dd.reports.objects_analysis import REACHED, forecast
+
+    day0 = date(2026, 1, 1)
+    line = [(day0 + timedelta(days=i), 100.0 + 3 * i) for i in range(20) if i % 4]
+    trend, reach = forecast(line, 400)
+    assert (round(trend.slope, 9), round(trend.at(day0), 6)) == (3, 100) and reach == day0 + timedelta(days=100)
+    assert forecast(line, 401)[1] == day0 + timedelta(days=101)  # the first whole day at or over the limit
+    assert forecast([(day0 + timedelta(days=i), 50.0) for i in range(10)], 100)[1] is None
+    assert forecast([(day0 + timedelta(days=i), 90.0 - i) for i in range(10)], 100)[1] is None
+    assert forecast([(day0, 10.0)], 100) == (None, None)
+    assert forecast([(day0 + timedelta(days=i), 95.0 + i) for i in range(6)], 100)[1] == REACHED
+    assert forecast([(day0 + timedelta(days=i), 1.0 + i / 1000) for i in range(30)], 100)[1] is None
+    # Noisy points: the line, not the last point, sets the date (and never a date before tomorrow).
+    noisy = [(day0 + timedelta(days=i), v) for i, v in enumerate((10, 14, 11, 17, 15, 19, 18, 23))]
+    trend, reach = forecast(noisy, 24)
+    assert reach == max(day0 + timedelta(days=math.ceil((24 - trend.intercept) / trend.slope)),
+                        day0 + timedelta(days=8))
 
 
 def test_datadog_failure_leaves_a_note_and_the_genesys_evidence(client, clock, fake_datadog, tmp_path):

@@ -2,9 +2,9 @@
 
 - `report limits --days 90`: which limit binds, for which clients, how often and how long, with per-minute
   evidence (rate-limit events per hour, 429s per client and URL template, Data Action bursts; with
-  `--datadog`, the companion module's per-minute request counts and object counts vs object limits), the limits
-  in force at each date, daily usage for trend and mix: report.md, a self-contained report.html, one PNG and one
-  CSV per chart, the CSVs of every pull.
+  `--datadog`, the companion module's per-minute request counts and the daily history of object counts vs
+  object limits with the date each is reached at its trend), the limits in force at each date, daily usage for
+  trend and mix: report.md, a self-contained report.html, one PNG and one CSV per chart, the CSVs of every pull.
 - `report licenses`: purchased vs billable peak per billing period (30-minute rule), AI tokens vs the
   allowance, the projected overage and the charge that drives its cost.
 
@@ -41,8 +41,8 @@ def add_parser(subparsers):
             sub.add_argument('--days', type=int, default=90, help=f'complete days of history (1-{MAX_DAYS}, '
                                                                   'default 90)')
             sub.add_argument('--datadog', action='store_true',
-                             help='also read per-minute velocity (companion module) and object counts from Datadog '
-                                  '(DD_API_KEY, DD_APP_KEY, DD_SITE)')
+                             help='also read per-minute velocity (companion module) and the daily object counts '
+                                  '(at least 30 days, with a forecast) from Datadog (DD_API_KEY, DD_APP_KEY, DD_SITE)')
             sub.add_argument('--dd-url',
                              help='Datadog API base URL instead of https://api.$DD_SITE (implies --datadog)')
             sub.add_argument('--dd-days', type=int, default=7,

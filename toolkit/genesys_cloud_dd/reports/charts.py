@@ -11,6 +11,7 @@ say.
 
 import csv
 import os
+from dataclasses import dataclass
 
 from .. import numbers
 
@@ -238,4 +239,87 @@ def to_date(path, days, consumed, title, ylabel, subtitle='', allowance=None, pr
     if projection:
         rows.append([projection[0].isoformat(), '', allowance or '', projection[1]])
     write_csv(path, ['date', 'consumed_to_date', 'allowance', 'projected'], rows)
+    return drawn
+
+
+@dataclass
+class Panel:
+    """One object of forecast_panels: its history, the limit as reported each day, the trend and the reach."""
+    title: str
+    history: list  # [(date, value)]
+    limit: list  # [(date, value)]: a step, held until the next value (limits can be raised)
+    trend: list = ()  # [(date, value)]: the fitted line, extended to the reach date
+    reach: tuple = None  # (date, value, text) marked on the limit
+
+
+def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv_rows=()):
+    """One small chart per object (each with its own scale): the history (solid), the limit (dashed black
+    step), the trend and its extension to the limit (dotted); one legend below the charts."""
+    from matplotlib import dates
+    from matplotlib.lines import Line2D
+
+    plt = _plt()
+    cols = 1 if len(panels) < 3 else 2
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(11.5, 3.1 * rows + 1.2), squeeze=False)
+    drawn = 0
+    for ax, panel in zip(axes.flat, panels):
+        end = max([panel.history[-1][0]] + [d for d, _ in panel.trend])
+        xs, ys = [], []
+        for index, (day, value) in enumerate(panel.history):
+            if index and (day - panel.history[index - 1][0]).days > 1:  # a day without data: break the line
+                xs.append(dates.date2num(day) - 0.5)
+                ys.append(float('nan'))
+            xs.append(dates.date2num(day))
+            ys.append(value)
+        ax.plot(xs, ys, color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5)
+        # The step holds each value until the next one, and the last half a day past the end (one day: visible).
+        ax.step(list(dates.date2num([d for d, _ in panel.limit])) + [dates.date2num(end) + 0.5],
+                [v for _, v in panel.limit] + [panel.limit[-1][1]], where='post', color=LIMIT, linestyle='--',
+                linewidth=1.3)
+        drawn += 2
+        if panel.trend:
+            ax.plot(dates.date2num([d for d, _ in panel.trend]), [v for _, v in panel.trend], color=PALETTE[5],
+                    linestyle=':', linewidth=2)
+            drawn += 1
+        if panel.reach:
+            day, value, text = panel.reach
+            ax.plot([dates.date2num(day)], [value], marker='o', color=PALETTE[5], markersize=6)
+            ax.annotate(text, xy=(dates.date2num(day), value), xytext=(-6, -14), textcoords='offset points',
+                        ha='right', va='top', fontsize=8,
+                        bbox={'boxstyle': 'round,pad=0.2', 'fc': 'white', 'ec': '#bbb', 'alpha': 0.9})
+        top = max(v for _, v in list(panel.history) + list(panel.limit) + list(panel.trend))
+        ax.set_ylim(0, top * 1.2)
+        pad = 0.5 + 0.02 * (end - panel.history[0][0]).days  # room for the reach marker
+        ax.set_xlim(dates.date2num(panel.history[0][0]) - 0.5, dates.date2num(end) + pad)
+        ax.xaxis_date()
+        if (end - panel.history[0][0]).days < 6:  # a few days: one tick a day, never the same date twice
+            ax.xaxis.set_major_locator(dates.DayLocator())
+        else:
+            ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=3, maxticks=6))
+        ax.xaxis.set_major_formatter(dates.DateFormatter('%Y-%m-%d'))
+        for label in ax.get_xticklabels():
+            label.set_rotation(30)
+            label.set_ha('right')
+        _value_axis(ax, ylabel)
+        ax.grid(True, axis='x', alpha=0.15)
+        ax.set_title(panel.title, loc='left', fontsize=9)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis('off')
+    handles = [Line2D([], [], color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5, label='count (daily max)'),
+               Line2D([], [], color=LIMIT, linestyle='--', linewidth=1.3, label='limit')]
+    if any(p.trend for p in panels):
+        handles.append(Line2D([], [], color=PALETTE[5], linestyle=':', linewidth=2,
+                              label='linear trend (least squares)'))
+    if any(p.reach for p in panels):
+        handles.append(Line2D([], [], color=PALETTE[5], marker='o', linestyle='', markersize=6,
+                              label='trend reaches the limit'))
+    fig.legend(handles=handles, loc='lower left', bbox_to_anchor=(0.01, 0.0), ncol=4, fontsize=8, frameon=False)
+    fig.suptitle(title, x=0.01, y=0.995, ha='left', va='top', fontsize=12, fontweight='bold')
+    if subtitle:
+        fig.text(0.01, 0.995 - 0.35 / fig.get_figheight(), subtitle, ha='left', va='top', fontsize=9, color='#444')
+    fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1 - 0.4 / fig.get_figheight()))
+    fig.savefig(path, dpi=100, bbox_inches='tight')
+    plt.close(fig)
+    write_csv(path, csv_header, csv_rows)
     return drawn

@@ -10,6 +10,7 @@ line naming it.
 """
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -102,7 +103,8 @@ def _series(item):
     points = []
     for point in item['pointlist']:
         if (isinstance(point, list) and len(point) == 2 and isinstance(point[0], (int, float))
-                and isinstance(point[1], (int, float)) and not isinstance(point[1], bool)):
+                and isinstance(point[1], (int, float)) and not isinstance(point[1], bool)
+                and math.isfinite(point[0]) and math.isfinite(point[1])):
             points.append((datetime.fromtimestamp(point[0] / 1000.0, tz=timezone.utc), float(point[1])))
         elif not (isinstance(point, list) and len(point) == 2 and point[1] is None):  # null = no data: expected
             log.warning('Datadog metrics query: skipped a point of series %s: %r', item.get('scope'), point)

@@ -2,9 +2,10 @@
 
 A per-minute limit is argued only with per-minute evidence: Genesys's rate-limit events (a trackable limit
 reached 90 %, pulled per hour so the pack can say how long), 429 answers per client and URL template, Data Action
-bursts, and, when Datadog holds them, the companion module's per-minute request counts and the object counts
-against object limits. Daily usage shows trend and mix only. Every limit is shown with the value it had on each
-date (change requests walked back), and "N of M days" counts only days that have data.
+bursts, and, when Datadog holds them, the companion module's per-minute request counts and the daily history of
+object counts against object limits, with the date each count reaches its limit at its trend. Daily usage shows
+trend and mix only. Every limit is shown with the value it had on each date (change requests walked back), and
+"N of M days" counts only days that have data.
 """
 
 import os
@@ -26,9 +27,11 @@ from .datadog_history import (
 )
 from .document import write_documents
 from .limits_analysis import USAGE_FIELDS, analyse, limit_timeline
+from .objects_analysis import ObjectHistory
 from .progress import Progress
 
 DD_DAYS = 7  # per-minute history asked from Datadog, one query per day and metric
+OBJECT_DAYS = 30  # object counts: at least this many days (daily, one query per metric), or the whole period
 
 
 @dataclass
@@ -45,7 +48,8 @@ class LimitsData:
     velocity: list = None  # datadog_history.Series of requests per minute per client, None = not asked
     velocity_429: list = None  # per minute per client and template
     velocity_days: tuple = ()  # (first, last) of the per-minute history
-    objects: list = None  # [{tags..., count, limit}] latest object counts vs limits
+    objects: list = None  # [objects_analysis.ObjectHistory]: daily object counts vs limits, None = not asked
+    object_days: tuple = ()  # (first, last) of the object history
     mitigations: list = field(default_factory=list)  # what the integration already does, as the customer says
     requested_value: int = None
 
@@ -102,19 +106,40 @@ def _pull_datadog(data, history, first, last):
     except DatadogHistoryError as e:
         data.velocity = data.velocity_429 = None
         data.notes.append(f'per-minute velocity from Datadog: not available ({e})')
+    data.object_days = (min(data.first, last - timedelta(days=OBJECT_DAYS - 1)), last)
     try:
-        start = _utc(last)
-        by = ','.join(OBJECT_TAGS)
-        counts = history.query(f'max:{OBJECTS_COUNT}{{*}} by {{{by}}}', start, start + timedelta(days=1))
-        limits = history.query(f'max:{OBJECTS_LIMIT}{{*}} by {{{by}}}', start, start + timedelta(days=1))
-        limit_of = {_object_key(s.tags): s.points[-1][1] for s in limits if s.points}
-        data.objects = [dict(s.tags, count=s.points[-1][1], limit=limit_of[_object_key(s.tags)])
-                        for s in counts if s.points and limit_of.get(_object_key(s.tags))]
+        data.objects = _object_histories(history, *data.object_days)
     except DatadogHistoryError as e:
         data.notes.append(f'object counts from Datadog: not available ({e})')
     if not data.velocity and data.velocity is not None:
         data.notes.append(f'per-minute velocity: Datadog holds no {VELOCITY_REQUESTS} for '
                           f'{n.iso(first)}..{n.iso(last)} (is the companion module installed?)')
+
+
+def _object_histories(history, first, last):
+    """The daily maximum of each object count and its limit over [first, last]: one query per metric for the
+    whole window (a daily rollup is at most 366 points a series), joined on the four object tags."""
+    by = ','.join(OBJECT_TAGS)
+    start, end = _utc(first), _utc(last) + timedelta(days=1) - timedelta(seconds=1)
+    counts = history.query(f'max:{OBJECTS_COUNT}{{*}} by {{{by}}}.rollup(max, 86400)', start, end)
+    limits = history.query(f'max:{OBJECTS_LIMIT}{{*}} by {{{by}}}.rollup(max, 86400)', start, end)
+    limit_of = {_object_key(s.tags): _daily(s.points, first, last) for s in limits}
+    out = []
+    for s in counts:
+        daily, limit = _daily(s.points, first, last), limit_of.get(_object_key(s.tags))
+        if daily and limit:
+            out.append(ObjectHistory({t: s.tags[t] for t in OBJECT_TAGS if s.tags.get(t)}, daily, limit))
+    return out
+
+
+def _daily(points, first, last):
+    """[(UTC day, max)] of the days in [first, last] that have a point (a bucket is the day it starts)."""
+    days = {}
+    for when, value in points:
+        day = when.astimezone(timezone.utc).date()
+        if first <= day <= last:
+            days[day] = max(value, days.get(day, value))
+    return sorted(days.items())
 
 
 def _utc(day):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .effective_limits import timeline
+from .objects_analysis import outlooks
 
 CLIENT_LIMIT = ('platform.api', 'client.credentials.token.rate.per.minute')  # per token (one per client), a minute
 DEFAULT_CLIENT_LIMIT = 300
@@ -192,6 +193,7 @@ class Evidence:
     busiest: tuple  # (client label, day, requests) or None
     near_minutes: int
     minutes_429: dict  # client label -> [minutes with 429s]
+    objects: list  # objects_analysis.Outlook, nearest their limit first
 
 
 def analyse(data) -> Evidence:
@@ -218,4 +220,4 @@ def analyse(data) -> Evidence:
         top_endpoints=sorted(by_endpoint.items(), key=lambda kv: (-kv[1], kv[0]))[:12],
         actions=[r for r in data.ratelimits if r.namespace == 'dataactions'],
         velocity=velocity, busiest=busiest, near_minutes=sum(v[1] for c in velocity for v in velocity[c].values()),
-        minutes_429=throttled_minutes(data))
+        minutes_429=throttled_minutes(data), objects=outlooks(data.objects or []))

@@ -2,13 +2,14 @@
 
 import os
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from .. import numbers as n
 from . import charts
-from .datadog_history import OBJECTS_COUNT, OBJECTS_LIMIT, VELOCITY_429, VELOCITY_REQUESTS
+from .datadog_history import OBJECT_TAGS, OBJECTS_COUNT, OBJECTS_LIMIT, VELOCITY_429, VELOCITY_REQUESTS
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, NEAR, limit_timeline, limit_unit, longest_run
 from .limits_story import run_phrase
+from .objects_analysis import REACHED, headline, label, outlook_phrase, share, urgency
 
 
 def draw(ev, out_dir):
@@ -21,7 +22,8 @@ def draw(ev, out_dir):
         files.extend([path, os.path.splitext(path)[0] + '.csv'])
 
     for build in (_binding_limit, _busiest_minute, _minutes_429, _status_429, _status_429_endpoints,
-                  _data_action_bursts, _ratelimit_events, _object_limits, _requests_per_client):
+                  _data_action_bursts, _ratelimit_events, _object_history, _object_limits,
+                  _requests_per_client):
         build(ev, chart)
     return files, chart_series
 
@@ -178,28 +180,69 @@ def _ratelimit_events(ev, chart):
 
 
 def object_label(o):
-    parent = f' ({o["parent_name"]})' if o.get('parent_name') else ''
-    return f'{o.get("object_type") or o.get("limit_key")}{parent}: {n.count(o["count"])} of {n.count(o["limit"])}'
+    return f'{label(o.history.tags)}: {n.count(o.history.count)} of {n.count(o.history.limit)}'
+
+
+def forecast_cell(o):
+    return o.reach if o.reach == REACHED else n.iso(o.reach) if o.reach else ''
 
 
 def _object_limits(ev, chart):
-    """Object counts against object limits (the check's object_limits collector, from Datadog)."""
-    objects = ev.data.objects
-    if not objects:
+    """Object counts against object limits (the check's object_limits collector, from Datadog): the latest day."""
+    rows = ev.objects[:15]
+    if not rows:
         return
-    rows = sorted(objects, key=lambda o: (-o['count'] / o['limit'], o.get('object_type', '')))[:15]
-    high = [o for o in rows if o['count'] >= 0.8 * o['limit']]
-    named = ', '.join(f'{o.get("object_type") or o.get("limit_key")} {n.percent(o["count"], o["limit"])}'
-                      for o in high[:3])
+    high = [o for o in rows if o.utilization >= 0.8]
+    named = ', '.join(f'{label(o.history.tags)} {share(o)}' for o in high[:3])
     chart('object_limits.png', charts.ranked_bars,
-          [object_label(o) for o in rows], [100.0 * o['count'] / o['limit'] for o in rows],
+          [object_label(o) for o in rows], [100.0 * o.utilization for o in rows],
           f'{n.plural(len(high), "object limit")} at 80 % or more' + (f': {named}' if named else ''),
           'percent of the limit in use', suffix=' %',
-          subtitle=f'latest {OBJECTS_COUNT} against {OBJECTS_LIMIT} (object_limits collector, from Datadog)',
+          subtitle=f'latest daily maximum of {OBJECTS_COUNT} against its limit, from Datadog; growth per week and '
+                   'forecast date in the CSV',
           reference=('the limit (100 %)', 100), integer=False,
-          csv_header=('namespace', 'limit_key', 'object_type', 'parent_name', 'count', 'limit', 'percent'),
-          csv_rows=[(o.get('namespace', ''), o.get('limit_key', ''), o.get('object_type', ''),
-                     o.get('parent_name', ''), o['count'], o['limit'], 100.0 * o['count'] / o['limit']) for o in rows])
+          csv_header=('namespace', 'limit_key', 'object_type', 'parent_name', 'count', 'limit', 'percent',
+                      'growth_per_week', 'forecast_date'),
+          csv_rows=[(*(o.history.tags.get(t, '') for t in OBJECT_TAGS), o.history.count, o.history.limit,
+                     100.0 * o.utilization, '' if o.growth_per_week is None else o.growth_per_week,
+                     forecast_cell(o)) for o in rows])
+
+
+OBJECT_PANELS = 4  # objects nearest their limit drawn over time
+FORECAST_VIEW = 180  # days past the last day the trend is drawn at least (more if the history is longer)
+
+
+def _object_history(ev, chart):
+    """The objects nearest their limit, over time: count, limit, trend and the date they meet (most urgent
+    first)."""
+    shown = sorted(ev.objects[:OBJECT_PANELS], key=urgency)
+    if not shown:
+        return
+    panels, rows = [], []
+    for o in shown:
+        h, trend = o.history, o.trend
+        first, last = h.counts[0][0], h.counts[-1][0]
+        view = last + timedelta(days=max(FORECAST_VIEW, 2 * (last - first).days))
+        end = min(o.reach, view) if isinstance(o.reach, date) else last
+        line = [(first, trend.at(first)), (end, trend.at(end))] if trend and o.reach != REACHED else []
+        reach = ((o.reach, h.limit, f'around {n.iso(o.reach)}') if isinstance(o.reach, date) and o.reach <= view
+                 else None)
+        panels.append(charts.Panel(
+            f'{label(h.tags)} ({h.tags.get("namespace", "")} {h.tags.get("limit_key", "")})\n'
+            f'{n.count(h.count)} of {n.count(h.limit)} ({share(o)}) on {n.iso(last)}; '
+            f'{outlook_phrase(o)}', h.counts, h.limits, line, reach))
+        tags = [h.tags.get(t, '') for t in OBJECT_TAGS]
+        rows += [tags + [n.iso(d), v, h.limit_on(d), '' if trend is None else trend.at(d)]
+                 for d, v in h.counts]
+        if end > last:
+            rows.append(tags + [n.iso(end), '', h.limit, trend.at(end)])
+    first_day, last_day = ev.data.object_days
+    chart('object_limits_history.png', charts.forecast_panels, panels, headline(shown[0]), 'objects',
+          subtitle=('the object nearest its limit' if len(shown) == 1 else
+                    f'the {len(shown)} objects nearest their limit, most urgent first')
+          + f'; daily maximum of {OBJECTS_COUNT} and {OBJECTS_LIMIT} from Datadog, {n.iso(first_day)} to '
+            f'{n.iso(last_day)}',
+          csv_header=OBJECT_TAGS + ('date', 'count', 'limit', 'trend'), csv_rows=rows)
 
 
 def trend_title(axis, totals, with_data):

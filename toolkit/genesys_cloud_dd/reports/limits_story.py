@@ -9,8 +9,10 @@ from datetime import timedelta
 from .. import numbers as n
 from .document import Document
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, limit_timeline, limit_unit, longest_run
+from .objects_analysis import label, outlook_phrase, share, urgency
 
 USAGE_CSV, RATELIMITS_CSV, LIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv', 'limits.csv'
+HISTORY_CSV = 'object_limits_history.csv'
 RATELIMIT_PULL = 'rate-limit aggregates'  # the name limits.pull_limits gives that pull in its notes
 
 
@@ -82,6 +84,8 @@ def paragraph(ev):
         out.append('Per-minute request counts are not included (the companion module\'s genesys_cloud.velocity.* in '
                    'Datadog, read with --datadog)'
                    + ('; the rate-limit events above are Genesys\'s own per-minute evidence.' if top else '.'))
+    if ev.objects:
+        out.append(objects_sentence(ev))
     actions = ev.actions
     if actions:
         how_many = n.plural(len({r.entity_id for r in actions}), 'action')
@@ -96,6 +100,17 @@ def paragraph(ev):
         value, basis = requested_value(data, top, busiest)
         out.append(f'Requested: {top.limit_name} = {n.count(value)} ({basis}).')
     return out
+
+
+def objects_sentence(ev, shown=3):
+    """The object limits nearest their limit: count, limit, growth per week and the date the trend reaches it."""
+    first, last = ev.data.object_days
+    parts = [f'{label(o.history.tags)} at {n.count(o.history.count)} of {n.count(o.history.limit)} '
+             f'({share(o)}), {outlook_phrase(o)}'
+             for o in sorted(ev.objects[:shown], key=urgency)]
+    return (f'Object limits (daily maximum from Datadog, {n.iso(first)} to {n.iso(last)}; trend by least squares), '
+            f'nearest their limit: ' + '; '.join(parts) + f' [object_limits_history.png, {HISTORY_CSV}, '
+            f'object_limits.csv].')
 
 
 def requested_value(data, top, busiest):
@@ -175,7 +190,11 @@ def document(ev, org_label, paragraph, summary, chart_series):
         ('status_429_endpoints.png', '429 answers per client and URL template', ''),
         ('data_action_bursts.png', 'Data Action bursts', 'Data Actions are limited per action, not per client.'),
         ('ratelimit_events.png', 'Every trackable limit reached', ''),
-        ('object_limits.png', 'Object counts against object limits', ''),
+        ('object_limits_history.png', 'Object limits over time, with the date each reaches its limit',
+         'The daily maximum of each count (solid), the limit as reported each day (dashed, a step when raised) and '
+         'the least-squares trend of the count extended to the limit (dotted); the objects nearest their limit.'),
+        ('object_limits.png', 'Object counts against object limits',
+         'The latest day of every object limit in Datadog; its CSV adds growth per week and the forecast date.'),
         ('requests_per_client.png', 'Daily requests: trend and mix',
          'Daily totals show growth and who sends the traffic; they say nothing about a per-minute limit.'),
     ]
