@@ -228,3 +228,22 @@ def test_restart_while_the_next_day_runs_keeps_the_last_day_drawn(make_check, dd
     assert yesterday(clock) != previous_day
     assert_day(aggregator, emulator, expected_day(emulator.org, yesterday(clock)))
     assert emulator.requests[NEW_SUBMIT] == 4  # two days, two jobs each: nothing submitted again on restart
+
+
+def test_jobs_out_of_step_after_a_deferral_finish_together_then_rest(make_check, dd_run_check, emulator, clock):
+    """A budget cut right after the day's job was submitted puts the two jobs out of step; the part that finishes
+    first is kept until the other finishes, so the collection completes instead of resubmitting each job in turn
+    every minute (found by `make bench`: 60 submits and 200 polls an hour)."""
+    check = make_check(**only('api_usage'), max_requests_per_minute=4)
+    submits = []
+    for _ in range(12):
+        emulator.reset_counters()
+        dd_run_check(check)
+        submits.append(emulator.requests['POST /api/v2/usage/aggregates/query/jobs'])
+        clock.advance(60)
+    assert sum(submits) == 2, submits  # one job per part, never a second
+    emulator.reset_counters()
+    for _ in range(30):  # the rest of the hour: nothing is polled or submitted
+        dd_run_check(check)
+        clock.advance(60)
+    assert sum(n for endpoint, n in emulator.requests.items() if 'usage/aggregates' in endpoint) == 0

@@ -53,6 +53,7 @@ class ApiUsageCollector(Collector):
     def __init__(self, ctx):
         super().__init__(ctx)
         self._pending = False
+        self._finished = {}  # part -> (query, rows) of a job finished in the current cycle
 
     @property
     def interval(self) -> float:
@@ -70,8 +71,20 @@ class ApiUsageCollector(Collector):
             # Month to date of the month holding that day, through that day (one row per client).
             'mtd': (day.replace(day=1), day, 'Month', False),
         }
-        results = {part: self._query(part, *query) for part, query in queries.items()}
+        results = {}
+        for part, query in queries.items():
+            finished = self._finished.get(part)
+            if self._pending and finished and finished[0] == query:
+                # Finished earlier in this cycle while the other part's job ran: asking again would submit a new
+                # job, and two jobs out of step would then keep each other pending (and polled) for ever.
+                results[part] = finished[1]
+            else:
+                results[part] = self._query(part, *query)
+                if results[part] is not None:
+                    self._finished[part] = (query, results[part])
         self._pending = any(rows is None for rows in results.values())
+        if not self._pending:
+            self._finished.clear()
         if any(rows for rows in results.values()):
             oauth_client_names(self).refresh()
         for part, rows in results.items():
