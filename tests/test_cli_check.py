@@ -199,5 +199,10 @@ def test_enc_values_resolve_through_the_agents_secret_backend_contract(write_con
     data = json.loads(proc.stdout)
     assert all('team:payments' in m['tags'] for m in data['metrics'])
     assert emulator.client_secret not in proc.stdout + proc.stderr
+    # `report` reads the same conf.yaml the same way.
+    proc = cli('report', 'licenses', '-c', conf, '--secret-backend-command', backend, '-o', tmp_path / 'pack',
+               '--no-progress')
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / 'pack' / 'report.md').is_file()
     proc = cli('check', '-c', write_conf({'client_secret': 'ENC[missing]'}), '--secret-backend-command', backend)
     assert proc.returncode == 2 and 'could not resolve ENC[missing]: unknown' in proc.stderr

@@ -52,8 +52,8 @@ def _sdk_client(emulator, **instrument):
 def test_sdk_and_requests_session_send_exact_counts_per_client_template_method_status(emulator, listener,
                                                                                         monkeypatch):
     # The SDK integration finds the Agent through DD_AGENT_HOST/DD_DOGSTATSD_PORT, as in production.
-    monkeypatch.setenv('DD_AGENT_HOST', listener.host)
-    monkeypatch.setenv('DD_DOGSTATSD_PORT', str(listener.port))
+    for name, value in listener.env.items():
+        monkeypatch.setenv(name, value)
     api, sdk_velocity = _sdk_client(emulator, name='crm-sync')  # client id learnt from the token request
     users, routing = sdk.UsersApi(api), sdk.RoutingApi(api)
     user_ids = [u.id for u in emulator.org.users[:3]]

@@ -27,5 +27,5 @@ def test_velocity_monitor_fires_before_the_first_429(emulator, clock):
     assert [m.status for m in result.minutes] == [OK, OK, ALERT, ALERT, ALERT, ALERT, ALERT]
     assert (result.first_firing, result.first_429) == (5, 7)
     text = render_ramp(result)
-    assert text.splitlines()[-1] == ('The velocity monitor fired at minute 5, 2 minute(s) before the first 429 '
+    assert text.splitlines()[-1] == ('The velocity monitor fired at minute 5, 2 minutes before the first 429 '
                                      '(minute 7).')

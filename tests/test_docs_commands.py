@@ -4,9 +4,9 @@ The toolkit is installed into an empty virtual environment by the README's own i
 block runs in a bash shell from a directory outside the repository (tests/docs_commands.py says how blocks
 are read). The directory holds `conf.yaml` (the emulator started here, with `env`, `service` and `host` tags),
 `bad.yaml` (an invalid interval) and `datadog-genesys-cloud`, a link to the clone. DD_DD_URL sends everything
-meant for Datadog to a local fake; `127.0.0.1:8080` in a command means the emulator of this test. `make`
-commands run in the clone. Each command must exit 0 (non-zero where the docs show an `Error`), show the first
-output line the docs show (the shape of its opening: numbers, ids and URLs aside) and print no secret.
+meant for Datadog to a local fake; `127.0.0.1:8080` in a command means the emulator of this test. Each command
+must exit 0 (non-zero where the docs show an `Error`), show the first output line the docs show (the shape of
+its opening: numbers, ids and URLs aside) and print no secret.
 """
 
 import os
@@ -42,7 +42,10 @@ def test_docs_have_commands_and_every_skip_says_why():
     commands = [c for b in found for c in b.commands]
     assert sum(1 for c in commands if 'genesys-cloud-dd' in c.text) >= 10
     assert any(INSTALL in c.text for c in commands), 'the README must show the one install command'
+    marked = sum(path.read_text(encoding='utf-8').count('<!-- not run here') for path in DOCS)
+    assert sum(1 for block in found if block.skip) == marked  # every marked block is recognised as skipped
     for block in found:
+        assert not block.skip or len(block.skip) > 10, f'{block.source}: say why the block is not run'
         for command in block.commands:
             if re.search(r'#\s*not run here', command.text):
                 assert len(command.skip) > 10, f'{command.source}: say why it is not run'
@@ -89,9 +92,7 @@ def _run_block(reader, block):
         if command.skip:
             continue
         text = EMULATOR_PORT.sub(lambda m: m.group(0).replace('8080', str(reader['port'])), command.text)
-        if text.startswith('make '):
-            lines.append(f'( cd {ROOT} && {text}\n) > {out_dir}/{index}.out 2>&1; echo $? > {out_dir}/{index}.rc')
-        elif text.rstrip().endswith('&') and not text.rstrip().endswith('&&'):
+        if text.rstrip().endswith('&') and not text.rstrip().endswith('&&'):
             body = re.sub(r'\s*#.*$', '', text).rstrip()[:-1]
             lines.append(f'{body} > {out_dir}/{index}.out 2>&1 &')
             lines.append(f'echo $! > {out_dir}/{index}.pid; sleep 3; kill -0 $! && echo 0 > {out_dir}/{index}.rc')

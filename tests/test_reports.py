@@ -480,7 +480,7 @@ def test_cli_writes_the_pack(real_emulator, tmp_path):
 
     proc = report('limits', '--days', '14', '-o', str(tmp_path / 'out'), '--mitigation', 'caches user lookups')
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith('The limit that binds is ') or proc.stdout.startswith('No OAuth client')
+    assert proc.stdout.startswith('The limit that binds is platform.api ')  # the seeded org always has one
     assert 'What the integration already does: caches user lookups.' in proc.stdout
     assert 'Which limit binds, per OAuth client, over 14 days:' in proc.stdout
     assert 'Pulling history [' in proc.stderr

@@ -30,18 +30,17 @@ class Recorder:
     def _bucket(self, check_id):
         return self._by_check.setdefault(check_id, {'metrics': [], 'service_checks': [], 'events': []})
 
-    def metric(self, check_id, mtype, name, value, tags, hostname):
+    def metric(self, check_id, mtype, name, value, tags):
         kind = METRIC_TYPES[mtype] if 0 <= mtype < len(METRIC_TYPES) else str(mtype)
         with self._lock:
             self._bucket(check_id)['metrics'].append(
-                {'name': name, 'type': kind, 'value': value, 'tags': sorted(tags or ()), 'hostname': hostname or ''})
+                {'name': name, 'type': kind, 'value': value, 'tags': sorted(tags or ())})
 
-    def service_check(self, check_id, name, status, tags, hostname, message):
+    def service_check(self, check_id, name, status, tags, message):
         status_name = STATUS_NAMES[status] if 0 <= status < len(STATUS_NAMES) else str(status)
         with self._lock:
             self._bucket(check_id)['service_checks'].append(
-                {'name': name, 'status': status_name, 'tags': sorted(tags or ()), 'message': message or '',
-                 'hostname': hostname or ''})
+                {'name': name, 'status': status_name, 'tags': sorted(tags or ()), 'message': message or ''})
 
     def event(self, check_id, event):
         with self._lock:
@@ -62,17 +61,17 @@ def _aggregator_module():
         setattr(module, name.upper(), value)
 
     def submit_metric(check, check_id, mtype, name, value, tags, hostname, flush_first_value=False):
-        RECORDER.metric(check_id, mtype, name, value, tags, hostname)
+        RECORDER.metric(check_id, mtype, name, value, tags)  # no hostname: the org tags say where data is from
 
     def submit_service_check(check, check_id, name, status, tags, hostname, message):
-        RECORDER.service_check(check_id, name, status, tags, hostname, message)
+        RECORDER.service_check(check_id, name, status, tags, message)
 
     def submit_event(check, check_id, event):
         RECORDER.event(check_id, event)
 
     def submit_histogram_bucket(check, check_id, name, value, lower_bound, upper_bound, monotonic, hostname, tags,
                                 flush_first_value=False):
-        RECORDER.metric(check_id, METRIC_TYPES.index('histogram'), name, value, tags, hostname)
+        RECORDER.metric(check_id, METRIC_TYPES.index('histogram'), name, value, tags)
 
     def submit_event_platform_event(check, check_id, raw_event, event_type):
         pass  # database monitoring payloads: this check sends none

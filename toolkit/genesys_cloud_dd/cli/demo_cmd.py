@@ -8,8 +8,6 @@ every monitor group.
 from .output import render_summary, render_table
 from .runner import build_check, run_once
 
-BASE_TAG_KEYS = ('org_id:', 'org_name:', 'region:')
-
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('demo', help='run the check once against a local emulator and summarise the result')
@@ -41,16 +39,17 @@ def run(args) -> int:
         check = build_check({}, instance)
         result = run_once(check)
         print()
-        print(render_table(result) if args.all else render_summary(result, hide_tags=BASE_TAG_KEYS))
+        print(render_table(result) if args.all else render_summary(result))
         spent = sum(emulator.requests.values())
         print(f'\nRequests the check spent in this run: {spent:,} (the org\'s rate limits are shared with its '
               'integrations)')
         for endpoint, count in sorted(emulator.requests.items(), key=lambda item: (-item[1], item[0])):
             print(f'  {count:>4}  {endpoint}')
-        from .demo_velocity import print_velocity_scene
-
-        print_velocity_scene(args.seed)
         _print_monitor_evaluation(result, firing_only=not args.all)
+    # The companion's scene runs on an emulator of its own, after the check's run is fully told.
+    from .demo_velocity import print_velocity_scene
+
+    print_velocity_scene(args.seed)
     return 1 if result.error else 0
 
 

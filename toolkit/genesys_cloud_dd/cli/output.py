@@ -6,12 +6,14 @@ from datadog_checks.genesys_cloud import tagging
 
 from ..numbers import readable
 
+BASE_TAG_KEYS = ('org_id:', 'org_name:', 'region:')  # on every point (check.py, org.py): shown once, not per row
+
 
 def _tags(tags, hide=()):
     return ', '.join(t for t in tags if not t.startswith(hide))
 
 
-def render_table(submissions, hide_tags=('org_id:', 'org_name:', 'region:')) -> str:
+def render_table(submissions, hide_tags=BASE_TAG_KEYS) -> str:
     lines = []
     metrics = submissions.metrics
     if metrics:
@@ -40,7 +42,7 @@ def render_table(submissions, hide_tags=('org_id:', 'org_name:', 'region:')) -> 
     return '\n'.join(lines)
 
 
-def render_summary(submissions, hide_tags=('org_id:', 'org_name:', 'region:')) -> str:
+def render_summary(submissions, hide_tags=BASE_TAG_KEYS) -> str:
     """One line per metric family (genesys_cloud.<family>.*): metric names, series, a representative value
     (the largest series of its most common metric); the tags every point shares, once; the service checks."""
     lines = []

@@ -33,9 +33,9 @@ def parse_collectors(text):
     return ['org'] + [n for n in names if n != 'org'] if 'org' in known else names
 
 
-def add_config_arguments(parser):
-    """-c and how to resolve its ENC[] values: shared by every command that runs the check."""
-    parser.add_argument('-c', '--config', required=True, help='Agent-style conf.yaml (init_config + instances)')
+def add_config_arguments(parser, required=True, help='Agent-style conf.yaml (init_config + instances)'):
+    """-c and how to resolve its ENC[] values: shared by every command that reads a conf.yaml."""
+    parser.add_argument('-c', '--config', required=required, help=help)
     parser.add_argument('--secret-backend-command', metavar='PATH',
                         help='executable resolving ENC[] values, as the Agent\'s secret_backend_command '
                              '(default: $DD_SECRET_BACKEND_COMMAND); without one, ENC[] in client_secret is '

@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from .preflight import UsageError
+from .preflight import UsageError, add_config_arguments
 from .runner import load_config
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
@@ -33,7 +33,8 @@ def add_parser(subparsers):
     for name, text in (('limits', 'which limit binds, for whom, how often: the pack for a limit increase'),
                        ('licenses', 'purchased vs billable per period, AI tokens, projected overage and its cost')):
         sub = kinds.add_parser(name, help=text)
-        sub.add_argument('-c', '--config', help='Agent-style conf.yaml with the OAuth client (default: environment)')
+        add_config_arguments(sub, required=False,
+                             help='Agent-style conf.yaml with the OAuth client (default: environment)')
         sub.add_argument('--instance', type=int, default=1, help='which instance of the config (default: 1)')
         sub.add_argument('-o', '--output', required=True, help='directory to write the report into')
         sub.add_argument('--no-progress', action='store_true', help='no progress bar on stderr')
@@ -137,7 +138,7 @@ def _client(args):
     from datadog_checks.genesys_cloud.settings import Settings
 
     if args.config:
-        _, instances = load_config(args.config)
+        _, instances = load_config(args.config, args.secret_backend_command)
         if not 1 <= args.instance <= len(instances):
             raise UsageError(f'--instance {args.instance}: the config has {len(instances)} instance(s)')
         instance = instances[args.instance - 1]

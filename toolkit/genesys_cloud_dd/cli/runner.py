@@ -10,8 +10,11 @@ from .preflight import UsageError
 
 
 class RecordedCheck(GenesysCloudCheck):
-    """The check class the Agent runs, submitting to the toolkit's recorder (agent_host) whichever aggregator
-    datadog_checks.base found at import time."""
+    """The check class the Agent runs, submitting to the toolkit's recorder (agent_host).
+
+    In a toolkit process agent_host.install() already made AGGREGATOR the aggregator datadog_checks.base uses;
+    this override is for processes that imported datadog_checks.base first (the test suite, with its stubs), so
+    the toolkit's code paths record the same way there."""
 
     def _aggregator(self):
         return AGGREGATOR
@@ -72,10 +75,8 @@ def run_once(check, only=None) -> Submissions:
             check.check = original
     submitted = RECORDER.drain(check.check_id)
     result = Submissions(error=_error_message(error))
-    result.metrics = [{k: m[k] for k in ('name', 'type', 'value', 'tags')}
-                      for m in sorted(submitted['metrics'], key=lambda m: m['name'])]
-    result.service_checks = [{k: sc[k] for k in ('name', 'status', 'tags', 'message')}
-                             for sc in sorted(submitted['service_checks'], key=lambda sc: sc['name'])]
+    result.metrics = sorted(submitted['metrics'], key=lambda m: m['name'])
+    result.service_checks = sorted(submitted['service_checks'], key=lambda sc: sc['name'])
     result.events = submitted['events']
     return result
 

@@ -16,6 +16,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
+from .pull import midnight_utc
+
 log = logging.getLogger('genesys_cloud_dd.reports')
 
 VELOCITY_REQUESTS = 'genesys_cloud.velocity.requests'
@@ -82,7 +84,7 @@ class MetricsHistory:
         merged = {}
         day = first_day
         while day <= last_day:
-            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            start = midnight_utc(day)
             for series in self.query(query, start, start + timedelta(days=1) - timedelta(seconds=1)):
                 key = tuple(sorted(series.tags.items()))
                 merged.setdefault(key, Series(series.tags)).points.extend(series.points)

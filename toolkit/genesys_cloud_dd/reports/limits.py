@@ -10,7 +10,7 @@ trend and mix only. Every limit is shown with the value it had on each date (cha
 
 import os
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
 
@@ -120,7 +120,7 @@ def _object_histories(history, first, last):
     """The daily maximum of each object count and its limit over [first, last]: one query per metric for the
     whole window (a daily rollup is at most 366 points a series), joined on the four object tags."""
     by = ','.join(OBJECT_TAGS)
-    start, end = _utc(first), _utc(last) + timedelta(days=1) - timedelta(seconds=1)
+    start, end = pull.midnight_utc(first), pull.midnight_utc(last) + timedelta(days=1) - timedelta(seconds=1)
     counts = history.query(f'max:{OBJECTS_COUNT}{{*}} by {{{by}}}.rollup(max, 86400)', start, end)
     limits = history.query(f'max:{OBJECTS_LIMIT}{{*}} by {{{by}}}.rollup(max, 86400)', start, end)
     limit_of = {_object_key(s.tags): _daily(s.points, first, last) for s in limits}
@@ -140,10 +140,6 @@ def _daily(points, first, last):
         if first <= day <= last:
             days[day] = max(value, days.get(day, value))
     return sorted(days.items())
-
-
-def _utc(day):
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 def _object_key(tags):

@@ -57,7 +57,7 @@ def day_chunks(first: date, last: date, size=CHUNK_DAYS):
         start = end + timedelta(days=1)
 
 
-def _utc(day: date) -> datetime:
+def midnight_utc(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=timezone.utc)
 
 
@@ -127,8 +127,8 @@ def ratelimit_hours(client, first: date, last: date, progress=None):
     days, so the pack can say how long a limit was hit."""
     rows = []
     for start, end in day_chunks(first, last):
-        interval = (f'{_utc(start).strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
-                    f'{_utc(end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}')
+        interval = (f'{midnight_utc(start).strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
+                    f'{midnight_utc(end + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}')
         body = {'interval': interval, 'granularity': 'PT1H', 'metrics': [RATELIMIT_METRIC],
                 'groupBy': ['namespace', 'limitName', 'entityId']}
         data = client.post(RATELIMITS, body) or {}
