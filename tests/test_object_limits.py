@@ -297,26 +297,27 @@ def _size(emulator):
                    groups=objects.counts['groups'], data_tables=objects.counts['data_tables'])
 
 
-def test_tampered_state_is_measured_again(make_check, dd_run_check, aggregator, emulator, clock):
+@pytest.mark.parametrize('docs', [{'at': 'yesterday', 'limits': 'all of them'}, {'at': 0, 'limits': [[1]]}])
+def test_tampered_state_is_measured_again(make_check, dd_run_check, aggregator, emulator, clock, docs):
     check = make_check(**only('object_limits'))
     dd_run_check(check)
     clock.advance(3600)
     aggregator.reset()
     emulator.reset_counters()
     state = check_state(check)
-    state.set('docs', {'at': 'yesterday', 'limits': 'all of them'})
+    if docs['at'] == 0:
+        docs['at'] = clock.time()  # fresh, so only its content can make it unusable
+    state.set('docs', docs)
     state.set('table_rows', {'x': 'many', 'y': [1]})
     state.set('progress', {'started': clock.time(), 'done': {
         'routing|skills.max': -3, 'architect|flows.max': 'lots', 'groups|group.members.max': [['Group 1', 'x']],
-        'routing|languages.max': 4000}})  # well-formed: taken as measured by the deferred collection
+        'routing|languages.max': 4000}})
     dd_run_check(check)
-    table = as_table(aggregator)
-    want = expected(emulator)
-    key = ('routing', 'languages.max', 'language', None)
-    assert table.pop(key) == (4000, want[key][1], 4000 / want[key][1])
-    want.pop(key)
-    assert table == want
-    assert emulator.requests[DOCS] == 1 and emulator.requests['GET /api/v2/routing/languages'] == 0
+    # Each value of the wrong shape is discarded with one warning naming its key; everything is measured afresh.
+    assert as_table(aggregator) == expected(emulator)
+    assert emulator.requests[DOCS] == 1 and emulator.requests['GET /api/v2/routing/languages'] == 1
+    warned = ' '.join(check.warnings)
+    assert all(f'object_limits.{key}' in warned for key in ('docs', 'table_rows', 'progress')), check.warnings
 
 
 def check_state(check):

@@ -24,6 +24,10 @@ next run resumes it; a 429 stops it for this hour with what it has.
 """
 
 from dataclasses import dataclass
+from typing import Optional, Union
+
+from pydantic import NonNegativeFloat
+from typing_extensions import TypedDict
 
 from .. import tagging
 from ..client import (
@@ -38,6 +42,20 @@ from ..client import (
 )
 from .base import Collector, pages
 from .limit_values import BASE, VALUES_MAX_AGE, namespace_listing, values_of
+
+# Shapes of what this collector persists (state.get discards anything else with one warning).
+Result = Optional[Union[NonNegativeFloat, list[tuple[str, NonNegativeFloat]]]]  # not counted, a count, per parent
+
+
+class Progress(TypedDict):
+    started: float
+    done: dict[str, Result]
+    rows_scanned: list[str]
+
+
+class DocsCache(TypedDict):
+    at: float
+    limits: list[tuple[str, str, Optional[float]]]
 
 DOCS = f'{BASE}/docs'
 DOCS_MAX_AGE = 86400  # the catalogue changes with platform releases, not hourly
@@ -110,10 +128,6 @@ MAPPINGS = (
        'quality:evaluationForm:view'),
     Mapping('presence', 'definitions.max', 'presence_definition', '/api/v2/presencedefinitions', 'none'),
 )
-NAMESPACES = sorted({m.namespace for m in MAPPINGS})
-# Listings paged once for the `list` and `aggregate` mappings that read them.
-LISTED = ('/api/v2/routing/queues', '/api/v2/groups', '/api/v2/flows/datatables', '/api/v2/integrations',
-          '/api/v2/integrations/actions')
 TABLES = '/api/v2/flows/datatables'
 # Errors that cost one object type its numbers this collection, not the whole collection.
 SKIPPABLE = (PermissionDenied, NotFound, BadRequest, ServerError, MalformedResponse, ApiUnreachable)
@@ -158,6 +172,10 @@ class ObjectLimitsCollector(Collector):
                         self.log.warning('%s: %s; the remaining object types wait for the next collection',
                                          self.name, e)
                         break
+                    except PermissionDenied as e:
+                        needs = '' if mapping.permission == 'none' else f' (the role needs {mapping.permission})'
+                        self.log.warning('%s: %s not counted: %s%s', self.name, mapping.object_type, e, needs)
+                        done[ident] = None
                     except SKIPPABLE as e:
                         self.log.warning('%s: %s not counted: %s', self.name, mapping.object_type, e)
                         done[ident] = None
@@ -175,24 +193,19 @@ class ObjectLimitsCollector(Collector):
 
     def _progress(self):
         """What a deferred collection already measured, if it started within the last interval."""
-        saved = self.state.get('progress')
+        saved = self.state.get('progress', shape=Progress)
         now = self.clock.time()
-        if not (isinstance(saved, dict) and _number(saved.get('started'))
-                and 0 <= now - saved['started'] < self.interval and isinstance(saved.get('done'), dict)):
+        if saved is None or not 0 <= now - saved['started'] < self.interval:
             return {'started': now, 'done': {}, 'rows_scanned': []}
-        # Persisted state is untrusted: a result of the wrong shape is measured again.
-        done = {ident: result for ident, result in saved['done'].items() if _result_ok(result)}
-        scanned = [tid for tid in saved.get('rows_scanned') or [] if isinstance(tid, str)]
-        return {'started': saved['started'], 'done': done, 'rows_scanned': scanned}
+        return saved
 
     # -- limits ----------------------------------------------------------------------------------
 
     def _documented(self):
         """{(namespace, key): documented default} for the mapped limits the docs list (cached a day)."""
-        cached = self.state.get('docs')
+        cached = self.state.get('docs', shape=DocsCache)
         now = self.clock.time()
-        if isinstance(cached, dict) and isinstance(cached.get('at'), (int, float)) \
-                and 0 <= now - cached['at'] <= DOCS_MAX_AGE and isinstance(cached.get('limits'), list):
+        if cached is not None and 0 <= now - cached['at'] <= DOCS_MAX_AGE:
             return {(ns, key): default for ns, key, default in cached['limits']}
         docs = self.client.get(DOCS)
         if not (isinstance(docs, dict) and isinstance(docs.get('namespaces'), list)):
@@ -246,7 +259,7 @@ class ObjectLimitsCollector(Collector):
         return int(total)
 
     def _listing(self, path):
-        """Every entity of one of LISTED, paged once per collection whichever mappings read it (a failure too)."""
+        """Every entity of a listing, paged once per collection whichever mappings read it (a failure too)."""
         if path not in self._listings:
             try:
                 self._listings[path] = [e for e in self.client.iter_pages(path, page_size=PAGE_SIZE)
@@ -279,10 +292,8 @@ class ObjectLimitsCollector(Collector):
     def _table_rows(self):
         """[(table name, rows)] of every table measured so far; scans `parents_per_run` tables this run."""
         tables = {t['id']: t.get('name') or t['id'] for t in self._listing(TABLES)}
-        saved = self.state.get('table_rows')
-        known = {tid: entry for tid, entry in (saved.items() if isinstance(saved, dict) else ())
-                 if tid in tables and isinstance(entry, list) and len(entry) == 2
-                 and all(_number(v) for v in entry)}
+        saved = self.state.get('table_rows', shape=dict[str, tuple[NonNegativeFloat, float]]) or {}
+        known = {tid: list(entry) for tid, entry in saved.items() if tid in tables}
         top = set(sorted(known, key=lambda tid: -known[tid][0])[:self._top_n])
         # Nearest the limit first (kept fresh), then never scanned, then the longest unscanned.
         position = {tid: i for i, tid in enumerate(tables)}  # the listing's order breaks ties
@@ -326,13 +337,4 @@ class ObjectLimitsCollector(Collector):
 
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _result_ok(result) -> bool:
-    """None (not counted), a count, or [[parent name, count], ...]."""
-    if result is None or (_number(result) and result >= 0):
-        return True
-    return isinstance(result, list) and all(
-        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) and _number(item[1]) and item[1] >= 0
-        for item in result)
 
