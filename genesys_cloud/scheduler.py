@@ -10,9 +10,9 @@ from .client import (
     RateLimited,
     RequestBudgetExhausted,
 )
+from .client.auth import TOKEN_ENDPOINT
 from .client.jobs import JobFailed
 
-TOKEN_ENDPOINT = 'POST /oauth/token'
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
 DEFAULT_RESERVE = 2  # requests kept for a due collector whose cost is not measured yet
 

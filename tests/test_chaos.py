@@ -167,6 +167,9 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
         over = {key: (n, clean.events[key]) for key, n in chaos.events.items() if n > clean.events[key]}
         assert over == {}, over
         assert sum(clean.counts.values()) > 0 and sum(clean.events.values()) > 40  # the comparison means something
+        # ...and the chaos twin still reports most of it: faults may cost a window, not the data.
+        assert sum(chaos.counts.values()) >= 0.9 * sum(clean.counts.values())
+        assert sum(chaos.events.values()) >= 0.9 * sum(clean.events.values())
         assert chaos.long_tags == [] and clean.long_tags == []
         for collector in chaos.check.collectors:
             interval = float(collector.options.get('interval') or collector.default_interval)  # the configured one

@@ -116,7 +116,9 @@ class OrgLimitsCollector(Collector):
                 if event is not None:
                     self.event(**event)
             known[request['id']] = request.get('status')
-            self.state.set('change_requests', known)  # committed with its event, one request at a time
+            if announce:
+                self.state.set('change_requests', known)  # committed with its event, one request at a time
+        self.state.set('change_requests', known)
         if len(requests) == len(listed):
             # Forget requests no longer listed, but only after a clean listing: one skipped as malformed is still
             # known, or it would be announced as new when it comes back readable.
