@@ -42,6 +42,8 @@ from ..client import (
 )
 from .base import Collector, pages
 from .limit_values import BASE, VALUES_MAX_AGE, namespace_listing, values_of
+from .queue_list import LIST_PATH as QUEUES
+from .queue_list import all_queues
 
 # Shapes of what this collector persists (state.get discards anything else with one warning).
 Result = Optional[Union[NonNegativeFloat, list[tuple[str, NonNegativeFloat]]]]  # not counted, a count, per parent
@@ -84,8 +86,8 @@ class Mapping:
 MAPPINGS = (
     Mapping('directory', 'users.max', 'user', '/api/v2/users', 'none'),
     Mapping('directory', 'locations.max', 'location', '/api/v2/locations', 'none'),
-    Mapping('routing', 'queues.max', 'queue', '/api/v2/routing/queues', 'routing:queue:view', how='list'),
-    Mapping('routing', 'queue.members.max', 'queue_member', '/api/v2/routing/queues', 'routing:queue:view',
+    Mapping('routing', 'queues.max', 'queue', QUEUES, 'routing:queue:view', how='list'),
+    Mapping('routing', 'queue.members.max', 'queue_member', QUEUES, 'routing:queue:view',
             how='aggregate', parent='queue'),
     Mapping('routing', 'skills.max', 'skill', '/api/v2/routing/skills', 'routing:skill:view'),
     Mapping('routing', 'wrapupcodes.max', 'wrapup_code', '/api/v2/routing/wrapupcodes', 'routing:wrapupCode:view'),
@@ -262,8 +264,11 @@ class ObjectLimitsCollector(Collector):
         """Every entity of a listing, paged once per collection whichever mappings read it (a failure too)."""
         if path not in self._listings:
             try:
-                self._listings[path] = [e for e in self.client.iter_pages(path, page_size=PAGE_SIZE)
-                                        if isinstance(e, dict) and e.get('id')]
+                if path == QUEUES:  # the queue list the queues and longest_wait collectors already keep
+                    self._listings[path] = all_queues(self.ctx)
+                else:
+                    self._listings[path] = [e for e in self.client.iter_pages(path, page_size=PAGE_SIZE)
+                                            if isinstance(e, dict) and e.get('id')]
             except SKIPPABLE as e:
                 self._listings[path] = e
         if isinstance(self._listings[path], Exception):

@@ -55,9 +55,13 @@ def all_queues(ctx) -> list:
         return cached['queues']
     queues = []
     for entity in ctx.client.iter_pages(LIST_PATH, page_size=PAGE_SIZE):
-        division = entity.get('division') or {}
+        if not (isinstance(entity, dict) and isinstance(entity.get('id'), str)):
+            ctx.check.log.warning('queue list: an entity without an id skipped: %.80r', entity)
+            continue
+        division = entity.get('division') if isinstance(entity.get('division'), dict) else {}
         queues.append({'id': entity['id'], 'name': entity.get('name') or entity['id'],
-                       'division_id': division.get('id') or '', 'division': division.get('name') or ''})
+                       'division_id': division.get('id') or '', 'division': division.get('name') or '',
+                       'memberCount': entity.get('memberCount')})  # object_limits' members per queue
     ctx.shared[SHARED_KEY] = {'at': now, 'queues': queues}
     return queues
 
