@@ -62,6 +62,9 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         settings = Settings.from_config(self.config)
         self.client_secret_value = settings.client_secret
         self.register_secret(settings.client_secret)
+        for url in settings.insecure_urls:
+            self.warning('%s is plain http (allow_insecure_http: true): the client secret and bearer tokens cross '
+                         'the network in clear text', url)
         self.client = GenesysClient(
             self.http,
             settings.api_url,

@@ -5,7 +5,9 @@ real regions, http(s) URLs) are the one place where types, defaults and ranges a
 derives what follows from them (the region's URLs).
 """
 
+import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from datadog_checks.base import AgentCheck, ConfigurationError
 
@@ -20,6 +22,7 @@ class Settings:
     api_url: str
     login_url: str
     max_requests_per_minute: int
+    insecure_urls: tuple = ()  # plain-http URLs accepted because `allow_insecure_http` says so: warned about
 
     @classmethod
     def from_config(cls, config) -> 'Settings':
@@ -30,8 +33,10 @@ class Settings:
         domain = regions.resolve_domain(config.region or regions.DEFAULT_REGION)
         api_url = (config.api_url or '').rstrip('/') or regions.api_url(domain)
         login_url = (config.login_url or '').rstrip('/') or regions.login_url(domain)
+        insecure = plain_http_urls({'api_url': api_url, 'login_url': login_url},
+                                   bool(getattr(config, 'allow_insecure_http', False)))
         return cls(config.client_id.strip(), config.client_secret, domain, api_url, login_url,
-                   config.max_requests_per_minute)
+                   config.max_requests_per_minute, insecure)
 
     @classmethod
     def from_instance(cls, instance: dict) -> 'Settings':
@@ -40,3 +45,32 @@ class Settings:
         model = AgentCheck.load_configuration_model(f'{__package__}.config_models', 'InstanceConfig', instance,
                                                     context)
         return cls.from_config(model)
+
+
+def is_loopback(host) -> bool:
+    host = (host or '').strip('[]').lower()
+    if host == 'localhost' or host.endswith('.localhost'):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_urls(urls: dict, allow_insecure: bool) -> tuple:
+    """The `option=url` pairs among `urls` that use plain http to a host other than the loopback (the emulator).
+
+    Over http the client secret (token request) and every bearer token cross the network in clear text: such a
+    URL raises ConfigurationError unless `allow_insecure` (`allow_insecure_http: true`); then it is returned, for
+    the caller to warn about."""
+    insecure = []
+    for option, url in urls.items():
+        parts = urlsplit(str(url or ''))
+        if parts.scheme.lower() == 'http' and not is_loopback(parts.hostname):
+            if not allow_insecure:
+                raise ConfigurationError(
+                    f'`{option}` {url} is plain http: the OAuth client secret and bearer tokens would cross the '
+                    'network in clear text. Use https, or set `allow_insecure_http: true` to accept it (only the '
+                    'loopback, e.g. the emulator, is accepted over http without it)')
+            insecure.append(f'{option}={url}')
+    return tuple(insecure)

@@ -154,7 +154,7 @@ def test_missing_keys_and_api_errors_are_reported(fake, project, capsys, monkeyp
     monkeypatch.setenv('DD_APP_KEY', 'k')
     fake.fail_next(10, status=403)
     assert main(['assets', 'deploy', '--offline', '--root', project, '--dd-url', fake.url]) == 1
-    assert 'Datadog API answered 403' in capsys.readouterr().err
+    assert 'Datadog API answered HTTP 403' in capsys.readouterr().err
 
 
 def test_differs_ignores_what_the_server_adds():

@@ -12,6 +12,10 @@ def shared_timeout():
     return 10
 
 
+def instance_allow_insecure_http():
+    return False
+
+
 def instance_allow_redirects():
     return True
 

@@ -215,6 +215,7 @@ class InstanceConfig(BaseModel):
         frozen=True,
     )
     agents: Optional[Agents] = None
+    allow_insecure_http: Optional[bool] = None
     allow_redirects: Optional[bool] = None
     api_url: Optional[str] = None
     api_usage: Optional[ApiUsage] = None

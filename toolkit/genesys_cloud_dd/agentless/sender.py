@@ -4,8 +4,13 @@
 - events:         POST /api/v1/events     (EventsApi.create_event, one event a request)
 - service checks: POST /api/v1/check_run  (ServiceChecksApi.submit_service_check)
 
-Errors come back as SendFailed with what the retry logic needs; messages never contain the API key.
+Requests go out under the toolkit's one outbound policy (datadog_api.py: the site's hosts only, no redirect
+followed). Errors come back as SendFailed with what the retry logic needs, scrubbed of every secret the process
+knows (redaction.py) before they are cut short.
 """
+
+from ..datadog_api import Destination
+from ..redaction import scrub
 
 PERMANENT = (400, 413, 422)  # the payload itself is refused: resending the same bytes cannot help
 AUTH = (401, 403)
@@ -31,29 +36,18 @@ class DatadogSender:
     def __init__(self, api_key, site=None, url=None, timeout=15.0):
         if not api_key:
             raise ValueError('a Datadog API key is required')
-        from datadog_api_client import ApiClient, Configuration
-        from urllib3.util import Retry
+        from datadog_api_client import ApiClient
 
-        configuration = Configuration(host=url.rstrip('/')) if url else Configuration()
-        if site and not url:
-            configuration.server_variables['site'] = site
-        configuration.api_key['apiKeyAuth'] = api_key
-        configuration.request_timeout = timeout
+        self.target = Destination(site, url)  # raises OutboundRefused (a ValueError) on a bad site or URL
         # One retry loop, ours: it knows about the outbox and the cycle; urllib3's own retries are off.
-        configuration.retry_policy = Retry(total=0, read=False, redirect=0)
-        self._secrets = [api_key]
-        self._client = ApiClient(configuration)
-        self.destination = configuration.host
+        self._client = ApiClient(self.target.configuration(api_key, timeout=timeout, retries=0))
+        self.destination = self.target.base_url
 
     def close(self):
         self._client.close()
 
     def redact(self, text):
-        text = str(text)
-        for secret in self._secrets:
-            if secret:
-                text = text.replace(secret, '********')
-        return text
+        return scrub(text)
 
     def send(self, payload):
         from datadog_api_client.exceptions import ApiException
@@ -77,12 +71,8 @@ class DatadogSender:
             raise SendFailed(self.redact(f'no response from {self.destination} ({type(e).__name__})')) from None
 
     def _describe(self, e):
-        body = e.body
-        if isinstance(body, dict):
-            body = '; '.join(str(x) for x in body.get('errors') or []) or body
-        detail = f': {str(body)[:200]}' if body else ''
         advice = '; check DD_API_KEY and DD_SITE (or --dd-url)' if e.status in AUTH else ''
-        return self.redact(f'HTTP {e.status} {e.reason or ""}{detail}{advice}'.replace('  ', ' '))
+        return self.target.describe(e, limit=240) + advice
 
     # -- API calls -------------------------------------------------------------------------------
 

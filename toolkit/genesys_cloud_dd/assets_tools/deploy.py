@@ -6,8 +6,9 @@ matches and already holds everything the file says is left alone; one that diffe
 and so its links, history and downtimes, survive); one that does not exist is created. Nothing is ever deleted.
 
 Credentials: DD_API_KEY and DD_APP_KEY; the site from DD_SITE (default datadoghq.com), or any base URL with
-`--dd-url` (a local fake in the tests). `--dry-run` validates and prints the plan without sending a request.
-The assets are validated first: an invalid asset is never deployed.
+`--dd-url` (a local fake in the tests), under the toolkit's outbound policy (datadog_api.py: keys only to that
+host, no redirect followed, errors scrubbed before they are cut). `--dry-run` validates and prints the plan
+without sending a request. The assets are validated first: an invalid asset is never deployed.
 """
 
 import copy
@@ -87,21 +88,19 @@ def differs(desired, actual):
 
 
 def configuration(dd_url=None, api_key=None, app_key=None, site=None):
-    from datadog_api_client import Configuration
+    """The Configuration under the toolkit's outbound policy (datadog_api.py), and the Destination it obeys."""
+    from ..datadog_api import Destination, OutboundRefused
 
     api_key = api_key or os.environ.get('DD_API_KEY')
     app_key = app_key or os.environ.get('DD_APP_KEY')
     if not api_key or not app_key:
         raise DeployError('set DD_API_KEY and DD_APP_KEY (an application key with dashboards_write and '
                           'monitors_write) to deploy, or use --dry-run')
-    cfg = Configuration(host=dd_url) if dd_url else Configuration()
-    if not dd_url:
-        cfg.server_variables['site'] = site or os.environ.get('DD_SITE') or 'datadoghq.com'
-    cfg.api_key['apiKeyAuth'] = api_key
-    cfg.api_key['appKeyAuth'] = app_key
-    cfg.enable_retry = True
-    cfg.max_retries = 3
-    return cfg
+    try:
+        destination = Destination(site or os.environ.get('DD_SITE'), dd_url)
+    except OutboundRefused as e:
+        raise DeployError(str(e)) from None
+    return destination.configuration(api_key, app_key, timeout=30.0, retries=3), destination
 
 
 def load_assets(root):
@@ -137,14 +136,17 @@ def deploy(root=None, dry_run=False, dd_url=None, api_key=None, app_key=None, si
     from datadog_api_client.v1.api.dashboards_api import DashboardsApi
     from datadog_api_client.v1.api.monitors_api import MonitorsApi
 
-    cfg = configuration(dd_url, api_key, app_key, site)
+    cfg, destination = configuration(dd_url, api_key, app_key, site)
     try:
         with ApiClient(cfg) as client:
             _deploy_dashboards(DashboardsApi(client), assets['dashboards'], result)
             _deploy_monitors(MonitorsApi(client), assets['monitors'], result)
     except ApiException as e:
         done = result.render() if result.actions else 'nothing deployed yet'
-        raise DeployError(f'Datadog API answered {e.status} {e.reason}: {str(e.body or "")[:500]}\n{done}') from None
+        raise DeployError(f'Datadog API answered {destination.describe(e, limit=500)}\n{done}') from None
+    except Exception as e:  # noqa: BLE001 - connection refused, timeout, TLS: said once, scrubbed
+        done = result.render() if result.actions else 'nothing deployed yet'
+        raise DeployError(f'{destination.describe(e)}\n{done}') from None
     return result
 
 

@@ -105,6 +105,8 @@ def _sender(api_key, site, url):
         from ..agentless.sender import DatadogSender
 
         return DatadogSender(api_key, site=site, url=url)
+    except ValueError as e:  # datadog_api.OutboundRefused: a site or --dd-url the keys may not go to
+        raise UsageError(str(e)) from None
     except ImportError as e:
         raise UsageError(f'the agentless mode needs datadog-api-client, a dependency of genesys-cloud-dd: reinstall '
                          f'the toolkit ({e.name} is missing)') from None

@@ -44,7 +44,9 @@ def run_deploy(args) -> int:
         result = d.deploy(root=args.root, dry_run=args.dry_run, dd_url=args.dd_url, site=args.site,
                           emulator=not args.offline)
     except d.DeployError as e:
-        print(f'assets deploy: {e}', file=sys.stderr)
+        from ..redaction import scrub
+
+        print(f'assets deploy: {scrub(e)}', file=sys.stderr)
         return 1
     print(result.render())
     return 0

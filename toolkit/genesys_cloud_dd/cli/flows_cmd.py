@@ -4,6 +4,8 @@ import argparse
 import os
 import sys
 
+from ..redaction import SECRETS, scrub
+
 
 def add_parser(subparsers):
     parser = subparsers.add_parser('flows', help='Architect flow instrumentation kit: post flow failures to Datadog',
@@ -29,6 +31,9 @@ def add_parser(subparsers):
     deploy.add_argument('--region', help='Genesys Cloud region (domain like mypurecloud.ie or key like eu_west_1)')
     deploy.add_argument('--api-url', help='API base URL (overrides --region; e.g. an emulator)')
     deploy.add_argument('--login-url', help='login base URL (overrides --region)')
+    deploy.add_argument('--allow-insecure-http', action='store_true',
+                        help='accept a plain http --api-url/--login-url on a host other than the loopback (the '
+                             'client secret and tokens then cross the network in clear text)')
     deploy.add_argument('--client-id', default=os.environ.get('GENESYS_CLOUD_CLIENT_ID'),
                         help='OAuth client id (client credentials grant; env GENESYS_CLOUD_CLIENT_ID)')
     deploy.add_argument('--client-secret', default=None,
@@ -64,7 +69,7 @@ def _datadog_args(parser):
 
 
 def _err(message):
-    print(message, file=sys.stderr)
+    print(scrub(message), file=sys.stderr)
 
 
 def _site(args):
@@ -144,6 +149,16 @@ def run_deploy(args) -> int:
             return 2
         api_url = api_url or regions.api_url(domain)
         login_url = login_url or regions.login_url(domain)
+    from datadog_checks.base import ConfigurationError
+    from datadog_checks.genesys_cloud.settings import plain_http_urls
+
+    try:
+        insecure = plain_http_urls({'--api-url': api_url, '--login-url': login_url}, args.allow_insecure_http)
+    except ConfigurationError as exc:
+        _err(f'error: {str(exc).replace("`allow_insecure_http: true`", "--allow-insecure-http")}')
+        return 2
+    for url in insecure:
+        _err(f'warning: {url} is plain http: the client secret and bearer tokens cross the network in clear text')
     site = _site(args)
     if args.dd_url:
         site_mode = SiteMode.base_url(args.dd_url)
@@ -152,16 +167,15 @@ def run_deploy(args) -> int:
     else:
         site_mode = SiteMode.credential()
     print(f'Genesys Cloud API {api_url} (client {client_id}, secret {mask(client_secret)}); Datadog site {site}')
+    SECRETS.add(api_key, client_secret)
     client = GenesysClient.from_settings(api_url=api_url, login_url=login_url, client_id=client_id,
                                          client_secret=client_secret)
+    SECRETS.watch(client)
     try:
         result = FlowDeployer(client, api_key, site=site, site_mode=site_mode, dry_run=args.dry_run,
                               run_test=not args.no_test).deploy()
-    except GenesysApiError as exc:
-        _err(f'error: {str(exc).replace(api_key, mask(api_key)).replace(client_secret, mask(client_secret))}')
-        return 1
-    except ValueError as exc:
-        _err(f'error: {exc}')
+    except (GenesysApiError, ValueError) as exc:
+        _err(f'error: {scrub(exc)}')
         return 1
     changed = len(result.changed)
     verb = 'would change' if args.dry_run else 'changed'
@@ -186,8 +200,13 @@ def run_send_test(args) -> int:
     if unknown:
         _err(f'error: unknown event type(s) {", ".join(unknown)}; known: {", ".join(schema.EVENT_TYPES_BY_NAME)}')
         return 2
+    from ..datadog_api import OutboundRefused
+
     try:
         failures = send_test(api_key, site=_site(args), dd_url=args.dd_url, event_types=event_types)
+    except OutboundRefused as exc:
+        _err(f'error: {exc}')
+        return 2
     except ImportError as exc:
         _err(f'error: send-test needs datadog-api-client and airspeed (dependencies of genesys-cloud-dd; '
              f'reinstall it): {exc}')

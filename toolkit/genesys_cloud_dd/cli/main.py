@@ -35,6 +35,9 @@ def build_parser():
 
 
 def main(argv=None):
+    from ..redaction import install
+
+    install()  # every log line of every command scrubbed of the secrets the process knows
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, 'func', None):

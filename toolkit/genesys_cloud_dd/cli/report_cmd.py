@@ -19,6 +19,7 @@ import os
 import sys
 import time
 
+from ..redaction import SECRETS, scrub
 from .preflight import UsageError, add_config_arguments
 from .runner import load_config
 
@@ -73,14 +74,14 @@ def run(args) -> int:
         if args.report == 'limits' and args.requested_value is not None and args.requested_value < 1:
             raise UsageError('--requested-value must be a positive whole number')
     except UsageError as e:  # ConfigFileError included
-        print(f'Error: {e}', file=sys.stderr)
+        print(f'Error: {scrub(e)}', file=sys.stderr)
         return 2
     from datadog_checks.genesys_cloud.client import GenesysApiError
 
     try:
         return _write(args, client, history)
     except GenesysApiError as e:
-        print(f'Error: {e}', file=sys.stderr)
+        print(f'Error: {scrub(e)}', file=sys.stderr)
         return 1
 
 
@@ -155,5 +156,12 @@ def _client(args):
         settings = Settings.from_instance(instance)
     except ConfigurationError as e:
         raise UsageError(f'invalid configuration: {e}') from None
-    return GenesysClient.from_settings(settings.api_url, settings.login_url, settings.client_id,
-                                       settings.client_secret, max_requests_per_minute=settings.max_requests_per_minute)
+    for url in settings.insecure_urls:
+        print(f'Warning: {url} is plain http (allow_insecure_http: true): the client secret and bearer tokens '
+              'cross the network in clear text', file=sys.stderr)
+    client = GenesysClient.from_settings(settings.api_url, settings.login_url, settings.client_id,
+                                         settings.client_secret,
+                                         max_requests_per_minute=settings.max_requests_per_minute)
+    SECRETS.add(settings.client_secret)
+    SECRETS.watch(client)  # its bearer tokens
+    return client

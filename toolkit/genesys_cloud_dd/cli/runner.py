@@ -6,6 +6,7 @@ import yaml
 from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
 from ..agent_host import AGGREGATOR, RECORDER
+from ..redaction import SECRETS
 from .preflight import UsageError
 
 
@@ -15,6 +16,14 @@ class RecordedCheck(GenesysCloudCheck):
     In a toolkit process agent_host.install() already made AGGREGATOR the aggregator datadog_checks.base uses;
     this override is for processes that imported datadog_checks.base first (the test suite, with its stubs), so
     the toolkit's code paths record the same way there."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        SECRETS.watch(self)  # its client secret and bearer tokens, for every error text the toolkit prints
+
+    @property
+    def secrets(self):
+        return self.client.secrets if self.client is not None else []
 
     def _aggregator(self):
         return AGGREGATOR
@@ -37,12 +46,17 @@ class ConfigFileError(UsageError):
 
 
 def load_config(path, secret_backend=None):
-    """Read an Agent-style conf.yaml (`init_config` + `instances`), ENC[] values resolved (cli/secrets.py)."""
+    """Read an Agent-style conf.yaml (`init_config` + `instances`), ENC[] values resolved (cli/secrets.py).
+
+    Bounded (cli/config_file.py: 1 MB, 100,000 values with aliases expanded, 64 levels); every instance's
+    client secret is registered for scrubbing (redaction.py)."""
+    from . import config_file
     from .secrets import resolve
 
     try:
-        with open(path, encoding='utf-8') as f:
-            data = yaml.safe_load(f) or {}
+        data = config_file.load(path) or {}
+    except config_file.ConfigLimitExceeded as e:
+        raise ConfigFileError(f'{path} is refused: {e}') from None
     except OSError as e:
         raise ConfigFileError(f'cannot read {path}: {e.strerror}') from None
     except yaml.YAMLError as e:
@@ -53,6 +67,9 @@ def load_config(path, secret_backend=None):
     if not isinstance(instances, list) or not instances:
         raise ConfigFileError(f'{path}: `instances` must be a list with at least one instance')
     data = resolve(data, secret_backend)
+    for instance in data['instances']:
+        if isinstance(instance, dict):
+            SECRETS.add(instance.get('client_secret'))
     return data.get('init_config') or {}, data['instances']
 
 

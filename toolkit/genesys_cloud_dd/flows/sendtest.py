@@ -2,12 +2,14 @@
 
 The payloads are exactly what the flow would send: the Data Action request templates are rendered with
 Velocity (genesys_cloud.flows.velocity) for sample inputs, parsed, validated against datadog-api-client's
-models, and sent with datadog-api-client (LogsApi.submit_log, EventsApi.create_event). Tooling only:
+models, and sent with datadog-api-client (LogsApi.submit_log, EventsApi.create_event) under the toolkit's
+outbound policy (datadog_api.py: the site's hosts only, no redirect followed, errors scrubbed). Tooling only:
 datadog-api-client and airspeed are imported here, never by the check.
 """
 
 import json
 
+from ..redaction import scrub
 from . import schema, templates
 from .deploy import mask
 from .velocity import render_request
@@ -47,20 +49,18 @@ def to_models(kind, body):
 
 
 def send_test(api_key, site=schema.DEFAULT_SITE, dd_url=None, out=print, event_types=SEND_TEST_EVENT_TYPES):
-    """Send the samples; returns the number of failures. `dd_url` overrides every Datadog host (local intake)."""
-    from datadog_api_client import ApiClient, Configuration
+    """Send the samples; returns the number of failures (a refused redirect is one: nothing was delivered).
+    `dd_url` overrides every Datadog host (local intake). Raises datadog_api.OutboundRefused on a bad site/URL."""
+    from datadog_api_client import ApiClient
     from datadog_api_client.exceptions import ApiException
     from datadog_api_client.v1.api.events_api import EventsApi
     from datadog_api_client.v2.api.logs_api import LogsApi
 
-    configuration = Configuration(host=dd_url) if dd_url else Configuration()
-    if not dd_url:
-        configuration.server_variables['site'] = site
-    configuration.api_key['apiKeyAuth'] = api_key
-    configuration.enable_retry = False
-    configuration.request_timeout = 10
-    target = dd_url or site
-    out(f'Sending flow kit samples to {target} with API key {mask(api_key)}')
+    from ..datadog_api import Destination
+
+    destination = Destination(site, dd_url)
+    configuration = destination.configuration(api_key, timeout=10, retries=0)
+    out(f'Sending flow kit samples to {destination} with API key {mask(api_key)}')
     failures = 0
     with ApiClient(configuration) as api_client:
         logs, events = LogsApi(api_client), EventsApi(api_client)
@@ -77,8 +77,8 @@ def send_test(api_key, site=schema.DEFAULT_SITE, dd_url=None, out=print, event_t
                     out(f'  sent event  {event_type}: {body["title"]!r} (id {event_id})')
             except ApiException as exc:
                 failures += 1
-                out(f'  FAILED {kind} {event_type}: HTTP {exc.status} {exc.reason}')
+                out(f'  FAILED {kind} {event_type}: {destination.describe(exc)}')
             except Exception as exc:  # noqa: BLE001 - report every sample, keep going
                 failures += 1
-                out(f'  FAILED {kind} {event_type}: {type(exc).__name__}: {str(exc).replace(api_key, mask(api_key))}')
+                out(f'  FAILED {kind} {event_type}: {scrub(f"{type(exc).__name__}: {exc}", 300)}')
     return failures

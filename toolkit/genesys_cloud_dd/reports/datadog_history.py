@@ -37,8 +37,13 @@ class Series:
 
 
 class MetricsHistory:
-    def __init__(self, url, api_key, app_key, timeout=30.0):
-        self.url = url.rstrip('/')
+    def __init__(self, url, api_key, app_key, timeout=30.0, site=None):
+        from ..datadog_api import Destination
+        from ..redaction import SECRETS
+
+        self.destination = Destination(site, url)  # the outbound policy (datadog_api.py); OutboundRefused
+        self.url = self.destination.base_url
+        SECRETS.add(api_key, app_key)
         self._headers = {'DD-API-KEY': api_key, 'DD-APPLICATION-KEY': app_key, 'Accept': 'application/json'}
         self.timeout = timeout
         self.requests_made = 0
@@ -56,16 +61,22 @@ class MetricsHistory:
         if not api_key or not app_key:
             raise ValueError('set both DD_API_KEY and DD_APP_KEY (an application key with timeseries_query) to '
                              'read metric history from Datadog')
-        return cls(dd_url or f'https://api.{environ.get("DD_SITE") or "datadoghq.com"}', api_key, app_key)
+        return cls(dd_url, api_key, app_key, site=environ.get('DD_SITE'))
 
     def query(self, query, start: datetime, end: datetime):
         params = {'from': int(start.timestamp()), 'to': int(end.timestamp()), 'query': query}
         self.requests_made += 1
         try:
             response = self._session.get(f'{self.url}/api/v1/query', params=params, headers=self._headers,
-                                         timeout=self.timeout)
+                                         timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as e:
             raise DatadogHistoryError(f'Datadog metrics query: unreachable ({type(e).__name__})') from None
+        if 300 <= response.status_code < 400:
+            from ..datadog_api import redirect_note
+            from ..redaction import scrub
+
+            raise DatadogHistoryError(scrub(f'Datadog metrics query: HTTP {response.status_code}: '
+                                            f'{redirect_note(self.destination, response.headers.get("Location"))}'))
         if response.status_code in (401, 403):
             raise DatadogHistoryError(f'Datadog metrics query: HTTP {response.status_code}; check DD_API_KEY, '
                                       'DD_APP_KEY (timeseries_query) and DD_SITE')
