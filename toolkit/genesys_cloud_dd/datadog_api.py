@@ -97,7 +97,7 @@ class Destination:
         # redirect=False: urllib3 hands the 3xx back instead of sending the request (and its DD-* headers)
         # to the Location; the client then raises ApiException(status=3xx), which `describe` names.
         configuration.retry_policy = ClientRetry(
-            total=retries, read=False, redirect=False, backoff_factor=2 if retries else 0,
+            total=retries, read=False, redirect=False, backoff_factor=1 if retries else 0,
             remove_headers_on_redirect=Retry.DEFAULT_REMOVE_HEADERS_ON_REDIRECT | DD_HEADERS)
         return configuration
 
