@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 
+from ..redaction import scrub
 from .preflight import UsageError, add_config_arguments, prepare_run
 
 log = logging.getLogger('genesys_cloud_dd.agentless')
@@ -55,7 +56,7 @@ def run(args) -> int:
             raise UsageError('DD_API_KEY is not set: export the Datadog API key (never put it in conf.yaml)')
         sender = _sender(api_key, os.environ.get('DD_SITE') or 'datadoghq.com', args.dd_url)
     except UsageError as e:
-        print(f'Error: {e}', file=sys.stderr)
+        print(f'Error: {scrub(e)}', file=sys.stderr)
         return 2
     from ..agentless import AgentlessRunner
 
@@ -65,7 +66,7 @@ def run(args) -> int:
     try:
         runner.setup()
     except UsageError as e:
-        print(f'Error: {e}', file=sys.stderr)
+        print(f'Error: {scrub(e)}', file=sys.stderr)
         sender.close()
         return 2
     if not args.state_dir:

@@ -9,6 +9,7 @@ import json
 import sys
 import time
 
+from ..redaction import scrub
 from .output import render_json, render_table
 from .preflight import UsageError, add_config_arguments, initialize, prepare_run
 from .runner import build_check, run_once
@@ -32,7 +33,7 @@ def run(args) -> int:
     try:
         only, init_config, instances = prepare_run(args)
     except UsageError as e:
-        print(f'Error: {e}', file=sys.stderr)
+        print(f'Error: {scrub(e)}', file=sys.stderr)
         return EXIT_USAGE
     exit_code = EXIT_OK
     outputs = []
@@ -71,7 +72,7 @@ def _run_instance(args, init_config, instance, index, only):
 
 
 def _config_error(args, index, message):
-    print(f'Error: {message}', file=sys.stderr)
+    print(f'Error: {scrub(message)}', file=sys.stderr)
     if args.json:
         return EXIT_USAGE, {'instance': index, 'metrics': [], 'service_checks': [], 'events': [],
                             'error': message, 'warnings': []}
