@@ -9,7 +9,11 @@ Datadog history) against hostile servers on real sockets:
 """
 
 import logging
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import yaml
@@ -25,6 +29,7 @@ from .fake_datadog import FakeDatadog
 from .fault_report import record
 from .hostile_datadog import Echo, Redirector, leaked
 
+TOOLKIT = str(Path(__file__).resolve().parents[1] / 'toolkit')
 APP_KEY = 'ddappkeyCANARY00000000000000000000000f00d'
 SECRETS_USED = (DD_API_KEY_CANARY, APP_KEY, SECRET_CANARY)
 
@@ -117,6 +122,25 @@ def test_an_error_body_echoing_the_keys_is_scrubbed_before_the_cut(surface, stat
     record(f'{surface}: HTTP {status} echoing the keys', 'no key or prefix of one printed', 'none printed')
 
 
+def test_the_limits_pack_notes_a_refused_redirect_and_writes_no_key(other_host, emulator, clock, tmp_path):
+    from datadog_checks.genesys_cloud.client import GenesysClient
+
+    from genesys_cloud_dd.reports import limits
+
+    client = GenesysClient.from_settings(emulator.url, emulator.url, emulator.client_id, emulator.client_secret,
+                                         clock=clock, max_requests_per_minute=100000)
+    with Redirector(other_host.url) as hostile:
+        history = MetricsHistory.from_environment(hostile.url)
+        data = limits.pull_limits(client, 3, clock.now().date(), clock.sleep, progress=False, history=history,
+                                  dd_days=1)
+        result = limits.write_report(data, str(tmp_path / 'pack'))
+    assert hostile.requests and other_host.requests == []
+    assert any('redirect to 127.0.0.2 was not followed' in note for note in data.notes)
+    for path in result.files:
+        with open(path, 'rb') as f:
+            assert leaked(f.read().decode('utf-8', 'replace'), SECRETS_USED) == []
+
+
 def test_send_test_fails_when_nothing_was_delivered(other_host, monkeypatch, capsys):
     with Redirector(other_host.url) as hostile:
         assert main(['flows', 'send-test', '--dd-url', hostile.url]) == 1
@@ -175,6 +199,15 @@ def test_log_lines_are_scrubbed_whatever_the_logger(caplog):
     SECRETS.add('a-registered-secret-value')
     logging.getLogger('somewhere.else').warning('echo: %s', 'a-registered-secret-value')
     assert 'a-registered-secret-value' not in caplog.text and '********' in caplog.text
+
+
+def test_an_uncaught_traceback_is_scrubbed(tmp_path):
+    script = ('import genesys_cloud_dd.redaction as r; r.install(); r.SECRETS.add("uncaught-secret-value"); '
+              'raise RuntimeError("echo uncaught-secret-value")')
+    proc = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True, timeout=60,
+                          cwd=str(tmp_path), env={**os.environ, 'PYTHONPATH': TOOLKIT})
+    assert proc.returncode == 1 and 'RuntimeError: echo ********' in proc.stderr
+    assert 'uncaught-secret-value' not in proc.stderr
 
 
 def test_scrub_masks_encoded_forms_then_cuts():

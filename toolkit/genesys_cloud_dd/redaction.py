@@ -9,7 +9,9 @@ CLI's entry point) makes every log record of the process go through it too.
 
 import json
 import logging
+import sys
 import threading
+import traceback
 import weakref
 from urllib.parse import quote, quote_plus
 
@@ -80,12 +82,18 @@ _installed = False
 
 
 def install():
-    """Scrub every log record this process creates (message, arguments and traceback), whatever its logger."""
+    """Scrub every log record this process creates (message, arguments and traceback), whatever its logger, and
+    the traceback of an exception nothing caught."""
     global _installed
     if _installed:
         return
     _installed = True
     previous = logging.getLogRecordFactory()
+
+    def excepthook(kind, value, tb):
+        sys.stderr.write(scrub(''.join(traceback.format_exception(kind, value, tb))))
+
+    sys.excepthook = excepthook
 
     def factory(*args, **kwargs):
         record = previous(*args, **kwargs)
