@@ -7,6 +7,7 @@ would use) BEFORE a text is cut short, so no prefix of a secret survives a `[:50
 CLI's entry point) makes every log record of the process go through it too.
 """
 
+import functools
 import json
 import logging
 import sys
@@ -57,7 +58,7 @@ class SecretRegistry:
         forms = set()
         for value in found:
             if len(value) >= MIN_LENGTH:
-                forms.update({value, json.dumps(value)[1:-1], quote(value, safe=''), quote_plus(value)})
+                forms.update(_forms(value))
         return sorted(forms, key=len, reverse=True)
 
     def scrub(self, text, limit=None):
@@ -69,6 +70,12 @@ class SecretRegistry:
         if limit is not None and len(text) > limit:
             text = text[:limit] + '...'
         return text
+
+
+@functools.lru_cache(maxsize=1024)
+def _forms(value):
+    """The value as it is, JSON-escaped and URL-encoded: how a server echoing a request writes it."""
+    return frozenset({value, json.dumps(value)[1:-1], quote(value, safe=''), quote_plus(value)})
 
 
 SECRETS = SecretRegistry()
