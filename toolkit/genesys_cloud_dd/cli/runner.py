@@ -6,6 +6,7 @@ import yaml
 from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
 from ..agent_host import AGGREGATOR, RECORDER
+from ..fixed_clock import toolkit_clock
 from .preflight import UsageError
 
 
@@ -57,6 +58,7 @@ def load_config(path, secret_backend=None):
 
 
 def build_check(init_config, instance, **kwargs):
+    kwargs.setdefault('clock', toolkit_clock())
     check = RecordedCheck('genesys_cloud', init_config, [instance], **kwargs)
     check.check_id = f'genesys_cloud:{_instance_digest(instance)}'
     return check
