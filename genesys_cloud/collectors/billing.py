@@ -28,7 +28,6 @@ from .licensing_support import (
     SHARED_CONCURRENT,
     billing_period,
     linear_projection,
-    period_start_day,
 )
 
 
@@ -39,17 +38,7 @@ class Anchors(TypedDict):
 
 class BillingCollector(Collector):
     name = 'billing'
-    default_interval = 300
     permissions = ('billing:subscription:view', 'billing:subscription:read')
-    defaults = {
-        'refresh': 3600,
-        'billing_period_start_day': 1,
-        'license_model': 'concurrent',
-        'license_baseline': {},
-        'license_charges': {},
-        'ai_token_allowance': None,
-        'ai_token_usage_names': [],
-    }
 
     @classmethod
     def minimum_requests(cls, size):
@@ -62,7 +51,7 @@ class BillingCollector(Collector):
 
     def collect(self):
         now = self.clock.now()
-        start, end = billing_period(now, period_start_day(self.ctx.instance))
+        start, end = billing_period(now, self.config.billing_period_start_day)
         data = self._billing_data(now, start) or {'charges': [], 'as_of': now.timestamp()}
         charges = data['charges']
         for charge in charges:
@@ -86,15 +75,15 @@ class BillingCollector(Collector):
         allowances = [c['token_allowance'] for c in ai if c['token_allowance'] is not None]
         if allowances:
             self.gauge('ai_tokens.allowance', sum(allowances))
-        elif self.options.get('ai_token_allowance') is not None:
-            self.gauge('ai_tokens.allowance', float(self.options['ai_token_allowance']))
+        elif self.config.ai_token_allowance is not None:
+            self.gauge('ai_tokens.allowance', self.config.ai_token_allowance)
 
     # -- licences ------------------------------------------------------------------------------------
 
     def _licences(self, charges, now, start, end):
-        baseline = {str(k).lower(): v for k, v in (self.options.get('license_baseline') or {}).items()}
-        mapping = {str(k).lower(): str(v).lower() for k, v in (self.options.get('license_charges') or {}).items()}
-        named = str(self.options.get('license_model') or 'concurrent').lower() == 'named'
+        baseline = {str(k).lower(): v for k, v in self.config.license_baseline.items()}
+        mapping = {str(k).lower(): str(v).lower() for k, v in self.config.license_charges.items()}
+        named = self.config.license_model == 'named'
         assigned = self.ctx.shared.get(SHARED_ASSIGNED) or {}
         concurrent = self.ctx.shared.get(SHARED_CONCURRENT)
         anchors = self._anchors(start)
@@ -136,7 +125,7 @@ class BillingCollector(Collector):
         cached = self._cached
         if cached and cached['period'] != start.isoformat():
             cached = self._cached = None  # a new billing period: last period's numbers mean nothing now
-        if cached and not self._pending and now.timestamp() - cached['fetched'] < float(self.options['refresh']):
+        if cached and not self._pending and now.timestamp() - cached['fetched'] < self.config.refresh:
             return cached
         charges, source, refused = None, 'contract', None
         if not self._pending:  # while a billable usage report is being prepared, ask only for that report
@@ -197,7 +186,7 @@ class BillingCollector(Collector):
             self._pending = None
             raise MalformedResponse('GET /api/v2/billing/reports/billableusage', 'no Complete status with usages')
         self._pending = None
-        names = [n.lower() for n in self.options.get('ai_token_usage_names') or []]
+        names = [n.lower() for n in self.config.ai_token_usage_names]
         charges = []
         for usage in (u for u in report['usages'] if isinstance(u, dict)):
             name = str(usage.get('name') or '')

@@ -31,9 +31,7 @@ def _iso(ts):
 
 class DataActionsCollector(Collector):
     name = 'data_actions'
-    default_interval = 300
     permissions = ('integrations:action:view', 'bridge:actions:view')
-    defaults = {'delay': 120, 'max_catchup': 12}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -41,7 +39,7 @@ class DataActionsCollector(Collector):
 
     def collect(self):
         now = self.clock.time()
-        end = math.floor((now - float(self.options['delay'])) / WINDOW) * WINDOW
+        end = math.floor((now - self.config.delay) / WINDOW) * WINDOW
         counted_until = self.state.get('counted_until', shape=float)
         if counted_until is not None and float(counted_until) > now + WINDOW:
             # A position in the future cannot come from this clock (a cache restored from elsewhere): treat it
@@ -50,7 +48,7 @@ class DataActionsCollector(Collector):
         if counted_until is None:
             start, count = end - WINDOW, False  # cache lost or first run: record the position only
         else:
-            start = max(float(counted_until), end - WINDOW * max(1, int(self.options['max_catchup'])))
+            start = max(float(counted_until), end - WINDOW * self.config.max_catchup)
             count = True
         if start >= end:
             self._resend_durations()

@@ -30,9 +30,7 @@ DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 
 
 class OperationalEventsCollector(Collector):
     name = 'operational_events'
-    default_interval = 300
     permissions = ('usage:events:view',)
-    defaults = {'max_events_per_run': 50}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -89,7 +87,7 @@ class OperationalEventsCollector(Collector):
         if events:
             ids = {_definition_id(e) for _, _, e in events} - {None}
             self._load_definitions(missing=ids - set(self._definitions))
-        limit = max(0, int(self.options.get('max_events_per_run') or 0))
+        limit = self.config.max_events_per_run
         per_definition = {}
         sent = skipped = 0
         for digest, created, event in events:

@@ -25,9 +25,7 @@ METRIC = 'oRateLimitRecorded'
 
 class RateLimitsCollector(Collector):
     name = 'rate_limits'
-    default_interval = 60
     permissions = ('analytics:rateLimitAggregate:view',)
-    defaults = {'window_minutes': 60}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -37,7 +35,7 @@ class RateLimitsCollector(Collector):
         now = self.clock.now()
         epoch = now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = epoch + BUCKET * ((now - epoch) // BUCKET + 1)  # the end of the bucket holding "now"
-        window = max(BUCKET, timedelta(minutes=int(self.options.get('window_minutes') or 60)))
+        window = timedelta(minutes=self.config.window_minutes)
         start = end - BUCKET * -(-window // BUCKET)
         body = {
             'interval': f'{_iso(start)}/{_iso(end)}',
