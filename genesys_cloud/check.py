@@ -63,10 +63,15 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         identity = f'{settings.client_id}\n{settings.api_url}'
         return hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
 
-    def _initialize(self):
+    def genesys_client(self) -> GenesysClient:
+        """A client for this instance: HTTP through `self.http` (the instance's and init_config's proxy, TLS and
+        timeout options, through datadog-checks-base's RequestsWrapper), paced to max_requests_per_minute, the
+        secret and tokens scrubbed. The check's own, and the one every toolkit command that talks to Genesys
+        uses, so `report` reaches Genesys through the same proxy as `check`. Raises ConfigurationError."""
+        self.load_configuration_models()
         settings = Settings.from_config(self.config)
         self.register_secret(settings.client_secret)
-        self.client = GenesysClient(
+        return GenesysClient(
             self.http,
             settings.api_url,
             settings.login_url,
@@ -77,6 +82,10 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             max_requests_per_minute=settings.max_requests_per_minute,
             on_token=self._token_issued,
         )
+
+    def _initialize(self):
+        settings = Settings.from_config(self.config)
+        self.client = self.genesys_client()
         self.base_tags = [tagging.tag('region', settings.domain)] + list(self.config.tags or ())
         state = self._state or StateStore.for_check(self)
         state.on_bad_value(self.warning)
