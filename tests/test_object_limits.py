@@ -11,7 +11,7 @@ from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS, Obje
 from datadog_checks.genesys_cloud.state import StateStore
 
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.integrations import integrations_state
 from genesys_cloud_dd.emulator.data.limits import org_limits

@@ -5,8 +5,8 @@ the requests the check spent and the recommended monitors that would fire; `--al
 every monitor group.
 """
 
+from ..check_runner import build_check, run_once
 from .output import render_summary, render_table
-from .runner import build_check, run_once
 
 
 def add_parser(subparsers):

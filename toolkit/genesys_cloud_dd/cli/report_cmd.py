@@ -19,8 +19,9 @@ import os
 import sys
 import time
 
-from .preflight import UsageError, add_config_arguments
-from .runner import load_config
+from ..check_runner import load_config
+from ..errors import UsageError
+from .preflight import add_config_arguments
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
 INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: pip install "genesys-cloud-dd[reports]" '
