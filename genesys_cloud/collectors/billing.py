@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 
 from .. import tagging
 from ..client import MalformedResponse, NotFound, PermissionDenied
+from ..clock import iso_utc
 from .base import Collector
 from .licensing_support import (
     PROJECTION_ANCHOR,
@@ -174,7 +175,7 @@ class BillingCollector(Collector):
         return [c for c in pages if isinstance(c, dict) and c.get('id')]
 
     def _billable_usage(self, start, now):
-        params = {'startDate': start.strftime('%Y-%m-%dT%H:%M:%SZ'), 'endDate': now.strftime('%Y-%m-%dT%H:%M:%SZ')}
+        params = {'startDate': iso_utc(start), 'endDate': iso_utc(now)}
         if self._pending and self._pending['startDate'] == params['startDate']:
             params = self._pending  # ask for the same window until it completes, not a new report each time
         report = self.client.get('/api/v2/billing/reports/billableusage', params=params)

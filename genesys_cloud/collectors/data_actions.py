@@ -14,19 +14,15 @@ it stands (and sends the duration gauges of the last window), losing at most one
 """
 
 import math
-from datetime import datetime, timezone
 
 from .. import tagging
+from ..clock import iso_utc
 from .base import Collector
 from .queue_list import results_of
 
 PATH = '/api/v2/analytics/actions/aggregates/query'
 WINDOW = 300  # seconds, the PT5M granularity
 GROUP_BY = ['actionId', 'actionName', 'integrationName', 'errorType', 'responseStatus']
-
-
-def _iso(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.000Z')
 
 
 class DataActionsCollector(Collector):
@@ -53,7 +49,7 @@ class DataActionsCollector(Collector):
         if start >= end:
             self._resend_durations()
             return
-        body = {'interval': f'{_iso(start)}/{_iso(end)}', 'granularity': 'PT5M', 'groupBy': GROUP_BY,
+        body = {'interval': f'{iso_utc(start)}/{iso_utc(end)}', 'granularity': 'PT5M', 'groupBy': GROUP_BY,
                 'metrics': ['tTotalExecution']}
         actions, errors = self._aggregate(results_of(self.client.post(PATH, body), PATH))
         self.state.set('counted_until', end)  # before submitting: never twice, at worst once lost

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
+from datadog_checks.genesys_cloud.clock import iso_utc
 from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
 
 from .. import numbers as n
@@ -59,10 +60,6 @@ def _day(text):
     return datetime.fromisoformat(str(text)[:10]).replace(tzinfo=timezone.utc)
 
 
-def _iso(when):
-    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
 def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesData:
     data = LicensesData(now)
     try:
@@ -97,8 +94,8 @@ def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesDat
     try:
         for day in days:
             end = min(day + timedelta(days=1), now)
-            report = wait_for_job(client, BILLABLE, sleep, params={'startDate': _iso(start), 'endDate': _iso(end)},
-                                  timeout=120)
+            params = {'startDate': iso_utc(start), 'endDate': iso_utc(end)}
+            report = wait_for_job(client, BILLABLE, sleep, params=params, timeout=120)
             for usage in report.get('usages') or []:
                 data.daily.setdefault(usage['name'], []).append((day.date(), float(usage.get('totalUsage') or 0)))
             bar.step(day.date().isoformat())
