@@ -9,8 +9,9 @@ import pytest
 
 from genesys_cloud_dd.assets_tools import deploy as d
 from genesys_cloud_dd.assets_tools import validate as v
+from genesys_cloud_dd.assets_tools.catalog import CATALOG_INSTANCE
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud_dd.cli.runner import build_check, run_once
+from genesys_cloud_dd.check_runner import build_check, run_once
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
 ROOT = v.project_root()
@@ -98,7 +99,7 @@ def test_shipped_assets_deploy_idempotently(monkeypatch, fake_datadog):
 def emulator_run():
     with Emulator(OrgOptions(seed=42, users=120, queues=8, oauth_clients=6), job_polls=0) as emulator:
         instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
-                    'api_url': emulator.url, 'login_url': emulator.url, **v.CATALOG_INSTANCE}
+                    'api_url': emulator.url, 'login_url': emulator.url, **CATALOG_INSTANCE}
         yield run_once(build_check({}, instance))
 
 

@@ -76,7 +76,8 @@ def truth(emulator, edge, clock):
 def test_the_check_reads_the_current_period_and_the_month_to_date(make_check, dd_run_check, aggregator, emulator,
                                                                   truth):
     data, now, start, end = truth
-    dd_run_check(make_check(**only('api_usage', 'billing', billing={'license_charges': {'cloudCX3': CX_CHARGE['sku']}})))
+    mapping = {'license_charges': {'cloudCX3': CX_CHARGE['sku']}}
+    dd_run_check(make_check(**only('api_usage', 'billing', billing=mapping)))
     tags = base_tags(emulator)
     charges = {spec['name']: actual for spec, _, actual, _ in data.charges(start, end, now)}
     for name, actual in charges.items():

@@ -43,9 +43,7 @@ class _NewEndpointUnavailable(Exception):
 
 class ApiUsageCollector(Collector):
     name = 'api_usage'
-    default_interval = 3600
     permissions = ('usage:organization:view', 'oauth:client:view')
-    defaults = {'max_endpoints_per_client': 25, 'usage_by_endpoint': True, 'fair_use_allowance': None}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -66,7 +64,7 @@ class ApiUsageCollector(Collector):
 
     def collect(self):
         day = self.clock.now().date() - timedelta(days=1)  # the latest complete UTC day
-        by_endpoint = bool(self.options.get('usage_by_endpoint', True))
+        by_endpoint = self.config.usage_by_endpoint
         queries = {'day': (day, day, 'Day', by_endpoint)}
         # Month to date through the latest complete day, per client. On the 1st no day of the month is complete:
         # the month to date starts again at 0 at 00:00 UTC, without a query.
@@ -104,7 +102,7 @@ class ApiUsageCollector(Collector):
                 series = self._mtd_series(rows)
             for metric, value, tags in series:
                 self.gauge(metric, value, tags)
-        allowance = self.options.get('fair_use_allowance')
+        allowance = self.config.fair_use_allowance
         if allowance:
             self.gauge('api.fair_use.allowance', float(allowance))
 
@@ -122,7 +120,7 @@ class ApiUsageCollector(Collector):
             key = (row['template_uri'], row['http_method']) if by_endpoint else None
             endpoints = per_client.setdefault(row['client_id'], {})
             _add(endpoints.setdefault(key, dict.fromkeys(COUNT_FIELDS, 0)), row)
-        limit = max(0, int(self.options.get('max_endpoints_per_client') or 0))
+        limit = self.config.max_endpoints_per_client  # 0: every endpoint
         series = []
         for client_id, endpoints in sorted(per_client.items()):
             if by_endpoint:

@@ -21,6 +21,7 @@ from typing_extensions import TypedDict
 
 from .. import tagging
 from ..client import MalformedResponse, NotFound, PermissionDenied
+from ..clock import iso_utc
 from ..periods import current_period, parse_periods, projection_ready
 from .base import Collector, describe
 from .licensing_support import (
@@ -29,7 +30,6 @@ from .licensing_support import (
     SHARED_CONCURRENT,
     billing_period,
     linear_projection,
-    period_start_day,
 )
 
 
@@ -40,17 +40,7 @@ class Anchors(TypedDict):
 
 class BillingCollector(Collector):
     name = 'billing'
-    default_interval = 300
     permissions = ('billing:subscription:view', 'billing:subscription:read')
-    defaults = {
-        'refresh': 3600,
-        'billing_period_start_day': 1,
-        'license_model': 'concurrent',
-        'license_baseline': {},
-        'license_charges': {},
-        'ai_token_allowance': None,
-        'ai_token_usage_names': [],
-    }
 
     @classmethod
     def minimum_requests(cls, size):
@@ -63,7 +53,7 @@ class BillingCollector(Collector):
 
     def collect(self):
         now = self.clock.now()
-        start, end = billing_period(now, period_start_day(self.ctx.instance))
+        start, end = billing_period(now, self.config.billing_period_start_day)
         data = self._billing_data(now, start, end) or {'charges': [], 'as_of': now.timestamp()}
         if data.get('window'):  # the contract's own period, when it has one: its dates decide the projections
             start, end = (datetime.fromtimestamp(t, tz=timezone.utc) for t in data['window'])
@@ -90,15 +80,15 @@ class BillingCollector(Collector):
         allowances = [c['token_allowance'] for c in ai if c['token_allowance'] is not None]
         if allowances:
             self.gauge('ai_tokens.allowance', sum(allowances))
-        elif self.options.get('ai_token_allowance') is not None:
-            self.gauge('ai_tokens.allowance', float(self.options['ai_token_allowance']))
+        elif self.config.ai_token_allowance is not None:
+            self.gauge('ai_tokens.allowance', self.config.ai_token_allowance)
 
     # -- licences ------------------------------------------------------------------------------------
 
     def _licences(self, charges, now, start, end):
-        baseline = {str(k).lower(): v for k, v in (self.options.get('license_baseline') or {}).items()}
-        mapping = {str(k).lower(): str(v).lower() for k, v in (self.options.get('license_charges') or {}).items()}
-        named = str(self.options.get('license_model') or 'concurrent').lower() == 'named'
+        baseline = {str(k).lower(): v for k, v in self.config.license_baseline.items()}
+        mapping = {str(k).lower(): str(v).lower() for k, v in self.config.license_charges.items()}
+        named = self.config.license_model == 'named'
         assigned = self.ctx.shared.get(SHARED_ASSIGNED) or {}
         concurrent = self.ctx.shared.get(SHARED_CONCURRENT)
         anchors = self._anchors(start)
@@ -142,7 +132,7 @@ class BillingCollector(Collector):
         if cached and (cached['period'] != start.isoformat()
                        or (cached.get('window') and now.timestamp() >= cached['window'][1])):
             cached = self._cached = None  # a new billing period: last period's numbers mean nothing now
-        if cached and not self._pending and now.timestamp() - cached['fetched'] < float(self.options['refresh']):
+        if cached and not self._pending and now.timestamp() - cached['fetched'] < self.config.refresh:
             return cached
         charges, source, refused, window = None, 'contract', None, None
         if not self._pending:  # while a billable usage report is being prepared, ask only for that report
@@ -191,7 +181,7 @@ class BillingCollector(Collector):
         return [c for c in pages if isinstance(c, dict) and c.get('id')]
 
     def _billable_usage(self, start, now):
-        params = {'startDate': start.strftime('%Y-%m-%dT%H:%M:%SZ'), 'endDate': now.strftime('%Y-%m-%dT%H:%M:%SZ')}
+        params = {'startDate': iso_utc(start), 'endDate': iso_utc(now)}
         if self._pending and self._pending['startDate'] == params['startDate']:
             params = self._pending  # ask for the same window until it completes, not a new report each time
         report = self.client.get('/api/v2/billing/reports/billableusage', params=params)
@@ -203,7 +193,7 @@ class BillingCollector(Collector):
             self._pending = None
             raise MalformedResponse('GET /api/v2/billing/reports/billableusage', 'no Complete status with usages')
         self._pending = None
-        names = [n.lower() for n in self.options.get('ai_token_usage_names') or []]
+        names = [n.lower() for n in self.config.ai_token_usage_names]
         charges = []
         for usage in (u for u in report['usages'] if isinstance(u, dict)):
             name = str(usage.get('name') or '')

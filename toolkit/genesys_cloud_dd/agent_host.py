@@ -7,7 +7,7 @@ they exist and falls back to its test stubs otherwise; the stubs enforce ddev's 
 `genesys-cloud-dd` takes the Agent's code path and accepts every tag the Agent accepts. It must run before
 `datadog_checks.base` is imported: importing the toolkit package does it.
 
-Submissions are kept in RECORDER, per check id, until the runner drains them (cli/runner.py).
+Submissions are kept in RECORDER, per check id, until the runner drains them (check_runner.py).
 """
 
 import sys

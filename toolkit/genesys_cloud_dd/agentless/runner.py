@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 from datadog_checks.genesys_cloud.state import StateStore
 
-from ..cli.preflight import initialize
-from ..cli.runner import RecordedCheck, run_once
+from ..check_runner import RecordedCheck, initialize, run_once
 from ..fixed_clock import toolkit_clock
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
@@ -81,7 +80,7 @@ class AgentlessRunner:
     # -- setup -----------------------------------------------------------------------------------
 
     def setup(self):
-        """Build and initialize one check per instance; raises cli.preflight.UsageError on a bad config."""
+        """Build and initialize one check per instance; raises errors.UsageError on a bad config."""
         for index, instance in enumerate(self.instances, 1):
             namespace = instance_namespace(instance)
             store = StateStore.in_directory(self.state_dir, namespace) if self.state_dir else memory_store()

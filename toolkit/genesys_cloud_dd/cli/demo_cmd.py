@@ -5,9 +5,9 @@ the requests the check spent and the recommended monitors that would fire; `--al
 every monitor group.
 """
 
+from ..check_runner import build_check, run_once
+from ..errors import UsageError
 from .output import render_summary, render_table
-from .preflight import UsageError
-from .runner import build_check, run_once
 
 DEMO_INSTANT = '2026-11-20T15:00:00Z'
 

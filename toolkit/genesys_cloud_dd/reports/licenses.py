@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
+from datadog_checks.genesys_cloud.clock import iso_utc
 from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
 from datadog_checks.genesys_cloud.periods import (
     PROJECTION_MIN_HOURS,
@@ -64,10 +65,6 @@ class LicensesData:
         return current_period(self.periods, self.now)
 
 
-def _iso(when):
-    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
-
-
 def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesData:
     data = LicensesData(now)
     try:
@@ -98,8 +95,8 @@ def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesDat
     try:
         for day in days:
             end = min(day + timedelta(days=1), now)
-            report = wait_for_job(client, BILLABLE, sleep, params={'startDate': _iso(start), 'endDate': _iso(end)},
-                                  timeout=120)
+            params = {'startDate': iso_utc(start), 'endDate': iso_utc(end)}
+            report = wait_for_job(client, BILLABLE, sleep, params=params, timeout=120)
             for usage in report.get('usages') or []:
                 data.daily.setdefault(usage['name'], []).append((day.date(), float(usage.get('totalUsage') or 0)))
             bar.step(day.date().isoformat())
