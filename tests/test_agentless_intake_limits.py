@@ -10,7 +10,7 @@ import pytest
 from genesys_cloud_dd.agentless import AgentlessRunner, MetricTransformer, build_payloads
 from genesys_cloud_dd.agentless import payloads as p
 from genesys_cloud_dd.agentless.sender import DatadogSender
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 
 from .conftest import DD_API_KEY_CANARY
 from .fault_report import record

@@ -1,11 +1,11 @@
-"""conf.yaml loading is bounded (toolkit/genesys_cloud_dd/cli/config_file.py): every toolkit command that reads
+"""conf.yaml loading is bounded (toolkit/genesys_cloud_dd/config_file.py): every toolkit command that reads
 one refuses a billion-laughs document, a 50 MB file, a recursive alias and absurd nesting with exit status 2
 and an error naming the limit, instead of spinning on the CPU (fault matrix: command x file)."""
 
 import pytest
 import yaml
 
-from genesys_cloud_dd.cli import config_file
+from genesys_cloud_dd import config_file
 from genesys_cloud_dd.cli.main import main
 
 from .fault_report import record

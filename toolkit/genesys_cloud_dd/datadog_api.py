@@ -91,7 +91,7 @@ class Destination:
         if not self.url:
             configuration.server_variables['site'] = self.site
         configuration.api_key['apiKeyAuth'] = api_key
-        if app_key:
+        if app_key is not None:  # an empty one: the client refuses to send (ApiValueError)
             configuration.api_key['appKeyAuth'] = app_key
         configuration.request_timeout = timeout
         # redirect=False: urllib3 hands the 3xx back instead of sending the request (and its DD-* headers)

@@ -15,8 +15,9 @@ import signal
 import sys
 import threading
 
+from ..errors import UsageError
 from ..redaction import scrub
-from .preflight import UsageError, add_config_arguments, prepare_run
+from .preflight import add_config_arguments, prepare_run
 
 log = logging.getLogger('genesys_cloud_dd.agentless')
 

@@ -124,7 +124,7 @@ def run_render(args) -> int:
 
 
 def run_deploy(args) -> int:
-    from datadog_checks.genesys_cloud.client import GenesysApiError, GenesysClient
+    from datadog_checks.genesys_cloud.client import GenesysApiError
 
     from ..flows.deploy import FlowDeployer, mask
     from ..flows.templates import SiteMode
@@ -167,10 +167,15 @@ def run_deploy(args) -> int:
     else:
         site_mode = SiteMode.credential()
     print(f'Genesys Cloud API {api_url} (client {client_id}, secret {mask(client_secret)}); Datadog site {site}')
+    from ..genesys import client_for
+
     SECRETS.add(api_key, client_secret)
-    client = GenesysClient.from_settings(api_url=api_url, login_url=login_url, client_id=client_id,
-                                         client_secret=client_secret)
-    SECRETS.watch(client)
+    try:  # the check's HTTP (proxy environment variables, timeouts) and its config validation
+        client = client_for({'client_id': client_id, 'client_secret': client_secret, 'api_url': api_url,
+                             'login_url': login_url, 'allow_insecure_http': bool(args.allow_insecure_http)})
+    except ConfigurationError as exc:
+        _err(f'error: invalid configuration: {exc}')
+        return 2
     try:
         result = FlowDeployer(client, api_key, site=site, site_mode=site_mode, dry_run=args.dry_run,
                               run_test=not args.no_test).deploy()
