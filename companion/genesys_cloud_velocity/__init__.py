@@ -150,7 +150,7 @@ def flush(timeout=None):
         seconds = None if timeout is None else _seconds(timeout)
         if timeout is not None and seconds is None:
             warn_once(('flush', 'timeout'), 'flush(timeout=...) takes seconds (a number >= 0); the default is used')
-        return statsd.flush_all(seconds) == 0
+        return statsd.flush_all(seconds)[0]
     except Exception:  # pragma: no cover
         return False
 

@@ -82,10 +82,11 @@ def senders():
 class _Marker:
     """Put in the queue by flush(): set once every line queued before it was sent or dropped."""
 
-    __slots__ = ('done',)
+    __slots__ = ('done', 'sent_all')
 
     def __init__(self):
         self.done = threading.Event()
+        self.sent_all = False
 
 
 class Sender:
@@ -132,11 +133,11 @@ class Sender:
 
     def flush(self, timeout=None):
         """Ask the sender thread to send what is queued now; wait at most `timeout` seconds (default 1 s,
-        `configure(flush_timeout=...)`). Returns True when everything queued before the call was handled."""
+        `configure(flush_timeout=...)`). Returns True when everything queued before the call was sent."""
         if timeout is None:
             timeout = settings['flush_timeout']
         marker = self.post_marker()
-        return marker is None or marker.done.wait(max(0.0, timeout))
+        return marker is None or (marker.done.wait(max(0.0, timeout)) and marker.sent_all)
 
     def post_marker(self):
         if not self._queue and not self._pending:
@@ -173,6 +174,7 @@ class Sender:
                 self.send_errors += 1
 
     def _drain(self):
+        lost_before = self.dropped + self.bad_lines
         queue, lines, markers = self._queue, self._pending, []
         while True:
             try:
@@ -197,7 +199,9 @@ class Sender:
         if lines:  # still resolving: the markers wait with the lines (flush() gives up at its timeout)
             queue.extendleft(reversed(markers))
             return
+        sent_all = self.dropped + self.bad_lines == lost_before
         for marker in markers:
+            marker.sent_all = sent_all
             marker.done.set()
 
     def _send_all(self, lines, address):
@@ -303,16 +307,21 @@ def pack(lines, limit=MAX_DATAGRAM):
 
 
 def flush_all(timeout=None):
-    """Flush every sender of the process within one shared deadline; returns the lines left unsent."""
+    """Flush every sender of the process within one shared deadline. Returns (everything sent, lines still
+    queued when the deadline passed)."""
     if timeout is None:
         timeout = settings['flush_timeout']
     deadline = time.monotonic() + max(0.0, timeout)
     markers = [(s, s.post_marker()) for s in senders()]
-    unsent = 0
+    sent_all, unsent = True, 0
     for sender, marker in markers:
-        if marker is not None and not marker.done.wait(max(0.0, deadline - time.monotonic())):
-            unsent += sender.unsent()
-    return unsent
+        if marker is None:
+            continue
+        if not marker.done.wait(max(0.0, deadline - time.monotonic())):
+            sent_all, unsent = False, unsent + sender.unsent()
+        elif not marker.sent_all:
+            sent_all = False
+    return sent_all, unsent
 
 
 _finalizer_pid = None
@@ -355,12 +364,16 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 def _flush_at_exit():  # the last second of an integration's life is often its busiest one
     try:
         started = time.monotonic()
-        unsent = flush_all(settings['exit_timeout'])
-        if unsent:
-            for sender in senders():
-                sender.dropped += sender.unsent()
-            log.warning('genesys_cloud_velocity: %d DogStatsD lines not sent at exit (Agent %s unreachable within '
-                        '%.1f s)', unsent, ', '.join(_describe(s) for s in senders()), time.monotonic() - started)
+        _, unsent = flush_all(settings['exit_timeout'])
+        lost = []
+        for sender in senders():
+            left = sender.unsent() if unsent else 0
+            sender.dropped += left
+            if sender.dropped:
+                lost.append(f'{sender.dropped} to {_describe(sender)} ({left} still queued at exit)')
+        if lost:
+            log.warning('genesys_cloud_velocity: DogStatsD lines not sent in this process: %s; exit flush took %.2f s',
+                        ', '.join(lost), time.monotonic() - started)
     except Exception:  # pragma: no cover
         pass
 
