@@ -13,6 +13,7 @@ import numbers
 
 from . import statsd
 from .__about__ import __version__
+from ._log import warn_once
 from .core import (
     LATENCY,
     RATE_LIMITED,
@@ -23,7 +24,6 @@ from .core import (
     is_genesys_host,
     netloc_of,
     text_argument,
-    warn_once,
 )
 from .statsd import sender_for
 

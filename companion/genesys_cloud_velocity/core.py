@@ -10,15 +10,12 @@ and hosts the customer names, such as a gateway in front of Genesys).
 """
 
 import base64
-import logging
 import math
 import re
-import threading
 
+from ._log import warn_once
 from .statsd import sender_for
 from .templates import Normaliser, path_of
-
-log = logging.getLogger('genesys_cloud_velocity')
 
 PREFIX = 'genesys_cloud.velocity.'
 REQUESTS, LATENCY, RATE_LIMITED, RETRY_AFTER = (f'{PREFIX}{m}' for m in
@@ -39,19 +36,6 @@ REGION_DOMAINS = (
     'mypurecloud.jp', 'apne2.pure.cloud', 'apne3.pure.cloud',
 )
 GENESYS_HOSTS = frozenset(f'{kind}.{domain}' for domain in REGION_DOMAINS for kind in ('api', 'login'))
-
-_warned = set()
-_warned_lock = threading.Lock()  # never held during I/O (logging happens after it is released)
-
-
-def warn_once(key, message, *args):
-    """One warning per kind of bad argument per process: a wrong argument in a hot loop must not flood logs."""
-    with _warned_lock:
-        if key in _warned:
-            return
-        _warned.add(key)
-    log.warning('genesys_cloud_velocity: ' + message, *args)
-
 
 def shared_sender():
     """The sender of the Agent address DD_DOGSTATSD_URL / DD_AGENT_HOST / DD_DOGSTATSD_PORT name now."""

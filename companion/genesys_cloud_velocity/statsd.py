@@ -20,14 +20,13 @@ keeps no dependency at all.
 
 import atexit
 import collections
-import logging
 import os
 import socket
 import sys
 import threading
 import time
 
-log = logging.getLogger('genesys_cloud_velocity')
+from ._log import log, warn_once
 
 MAX_DATAGRAM = 1432  # fits one Ethernet MTU over UDP: never fragmented, never over the Agent's 8 KB buffer
 MAX_QUEUED = 50000  # lines; past it new lines are dropped (and counted) rather than growing memory
@@ -58,7 +57,7 @@ def agent_address(host=None, port=None, url=None):
         if not 0 < port < 65536:
             raise ValueError(port)
     except (TypeError, ValueError):
-        log.warning('genesys_cloud_velocity: DogStatsD port %r is not a port number; using 8125', port)
+        warn_once(('agent', 'port', str(port)), 'DogStatsD port %r is not a port number; using 8125', port)
         port = 8125
     return socket.AF_INET, (host, port)
 
