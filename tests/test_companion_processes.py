@@ -6,6 +6,7 @@ companion is patched), with the flush and exit times printed (never asserted).""
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -202,3 +203,99 @@ def test_multiprocessing_pool_workers_each_report_their_own_requests_exactly_onc
     assert sum(served.values()) == len(user_ids)
     time.sleep(0.5)  # the last datagrams are on loopback already; let the listener read them
     _assert_parent_once_and_workers_exact(source_listener, served, 'pool-app')
+
+
+SILENT_DNS = '''
+import socket, sys, threading
+address = sys.argv[1]
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+udp.bind((address, 53))
+tcp = socket.socket()
+tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+tcp.bind((address, 53))
+tcp.listen(16)
+held = []
+threading.Thread(target=lambda: [held.append(tcp.accept()) for _ in iter(int, 1)], daemon=True).start()
+print('ready', flush=True)
+while True:
+    udp.recv(4096)  # read every query, answer none
+'''
+
+AGENT_UNREACHABLE = '''
+import json, os, sys, time
+import genesys_cloud_velocity
+from genesys_cloud_velocity.core import Velocity
+
+started = time.monotonic()
+velocity = Velocity(client_id='c', name='dns')  # the Agent's address from DD_AGENT_HOST, as in production
+for _ in range(200):
+    velocity.observe('GET', 'https://api.mypurecloud.com/api/v2/users/me', 200, 0.01)
+t = time.monotonic()
+sent = genesys_cloud_velocity.flush()
+flush_seconds = time.monotonic() - t
+children = []
+for _ in range(5):  # fork while the sender may be waiting for the resolver
+    pid = os.fork()
+    if pid == 0:
+        for _ in range(10):
+            velocity.observe('GET', 'https://api.mypurecloud.com/api/v2/users/me', 200, 0.01)
+        child_sent = genesys_cloud_velocity.flush(timeout=0.2)
+        os._exit(0 if child_sent is False else 3)
+    children.append(pid)
+codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+print(json.dumps({'sent': sent, 'flush_seconds': flush_seconds, 'children': codes,
+                  'before_exit': time.monotonic() - started}), flush=True)
+'''
+
+
+def _run_unreachable(command, env, tmp_path):
+    script = tmp_path / 'agent_unreachable.py'
+    script.write_text(AGENT_UNREACHABLE)
+    started = time.monotonic()
+    run = subprocess.run(command + [sys.executable, str(script)], capture_output=True, text=True, env=env,
+                         timeout=HANG_GUARD)
+    total = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.splitlines()[-1])
+    print(f'flush() returned after {result["flush_seconds"]:.2f} s; process exited {total:.2f} s after it started '
+          f'({max(0.0, total - result["before_exit"]):.2f} s after its last line, exit flush and interpreter '
+          f'shutdown included)')
+    return result, run.stderr
+
+
+def test_an_unresolvable_agent_host_costs_the_integration_nothing_and_drops_are_reported(tmp_path):
+    env = _env(DD_AGENT_HOST='dd-agent.invalid', DD_DOGSTATSD_PORT=8125)  # .invalid never resolves (RFC 6761)
+    result, stderr = _run_unreachable([], env, tmp_path)
+    assert result['sent'] is False and result['children'] == [0] * 5  # every forked child went on and exited
+    assert 'DogStatsD lines not sent in this process: 400 to dd-agent.invalid:8125' in stderr, stderr
+
+
+@pytest.fixture
+def silent_dns(tmp_path):
+    """A resolver configuration naming a local DNS server that never answers, for a private mount namespace."""
+    address = f'127.53.{random.randint(1, 254)}.{random.randint(1, 254)}'
+    server = subprocess.Popen([sys.executable, '-c', SILENT_DNS, address], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        if server.stdout.readline().strip() != 'ready':
+            pytest.skip(f'cannot serve DNS on {address}:53: {server.communicate(timeout=10)[1][-300:]}')
+        resolv = tmp_path / 'resolv.conf'
+        resolv.write_text(f'nameserver {address}\noptions timeout:30 attempts:5\n')  # minutes per lookup
+        command = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+                   f'mount --bind {resolv} /etc/resolv.conf && exec "$@"', 'sh']
+        probe = subprocess.run(command + ['true'], capture_output=True, text=True, timeout=30)
+        if probe.returncode != 0:
+            pytest.skip(f'no private mount namespace here: {probe.stderr.strip()[-300:]}')
+        yield command
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_an_agent_host_whose_dns_never_answers_bounds_flush_exit_and_forks(tmp_path, silent_dns):
+    env = _env(DD_AGENT_HOST='dd-agent.corp.example', DD_DOGSTATSD_PORT=8125)
+    result, stderr = _run_unreachable(silent_dns, env, tmp_path)
+    assert result['sent'] is False  # flush() gave up at its bound instead of waiting for the resolver
+    assert result['children'] == [0] * 5  # no child inherited a lock held by a thread stuck in DNS
+    assert ('DogStatsD lines not sent in this process: 400 to dd-agent.corp.example:8125 (400 still queued at exit)'
+            in stderr), stderr
