@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from collections import Counter
+from pathlib import Path
 from urllib.parse import quote
 
 import genesys_cloud_velocity
@@ -205,3 +206,24 @@ def test_latency_is_per_sdk_attempt_and_excludes_the_retry_wait(emulator, listen
                  if m['name'] == LATENCY and _tags(m)['template_uri'] == '/api/v2/users']
     assert [code for code, _ in latencies] == ['429', '2xx']  # the retried attempt has its own latency
     assert all(seconds < 2 for _, seconds in latencies), latencies  # the Retry-After sleep is in neither
+
+
+def test_the_docs_429_example_is_what_the_sdk_path_sends(emulator, listener):
+    text = (Path(__file__).resolve().parent.parent / 'docs' / 'companion.md').read_text()
+    block = text.split('One 429 answer to `GET /api/v2/routing/queues`', 1)[1].split('```text\n', 1)[1]
+    documented = block.split('```', 1)[0].strip().splitlines()
+    api = sdk.ApiClient(host=emulator.url)
+    genesys_cloud_velocity.instrument(api, name='crm-sync', host=listener.host, port=listener.port)
+    api.get_client_credentials_token(emulator.client_id, emulator.client_secret)
+    emulator.faults.add('GET /api/v2/routing/queues', status=429, retry_after=1, times=1)
+    sdk.RoutingApi(api).get_routing_queues(page_size=1)
+    assert genesys_cloud_velocity.flush() is True
+    assert listener.wait_lines(2 + len(documented))
+    sent = [line for datagram in listener.datagrams for line in datagram.decode().split('\n')
+            if 'template_uri:/api/v2/routing/queues,' in line]
+
+    def shape(line):  # the client id and the measured latency differ from run to run
+        line = re.sub(r'oauth_client_id:[^,]+', 'oauth_client_id:ID', line)
+        return re.sub(r'(velocity\.latency):[0-9.]+\|', r'\1:SECONDS|', line)
+
+    assert [shape(line) for line in sent] == [shape(line) for line in documented]
