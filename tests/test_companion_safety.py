@@ -227,3 +227,44 @@ def test_the_docs_429_example_is_what_the_sdk_path_sends(emulator, listener):
         return re.sub(r'(velocity\.latency):[0-9.]+\|', r'\1:SECONDS|', line)
 
     assert [shape(line) for line in sent] == [shape(line) for line in documented]
+
+
+def test_record_counts_only_genesys_hosts_and_the_hosts_configured(listener, monkeypatch):
+    monkeypatch.setitem(genesys_cloud_velocity._config, 'genesys_hosts', frozenset())
+    record = genesys_cloud_velocity.record
+    where = {'host': listener.host, 'port': listener.port, 'client_id': 'record-hosts'}
+    record('POST', 'https://api.datadoghq.com/api/v2/series', 202, 0.01, **where)
+    record('GET', 'https://helpdesk.example.com/api/v2/tickets/12345', 200, 0.01, **where)
+    record('GET', 'https://gw.corp.example/api/v2/users/me', 200, 0.01, **where)  # not named yet
+    record('GET', 'https://api.mypurecloud.de/api/v2/users/me', 200, 0.01, **where)
+    record('POST', 'https://login.mypurecloud.de/oauth/token', 200, 0.01, **where)
+    record('GET', '/api/v2/routing/queues', 200, 0.01, **where)  # a bare path: the caller says it is Genesys
+    genesys_cloud_velocity.configure(genesys_hosts=['https://gw.corp.example'])
+    record('GET', 'https://gw.corp.example/api/v2/users/me', 200, 0.01, **where)
+    assert genesys_cloud_velocity.flush() is True
+    assert listener.wait_lines(8)
+    assert [_tags(m)['template_uri'] for m in listener.metrics if m['name'] == REQUESTS] == [
+        '/api/v2/users/me', '/oauth/token', '/api/v2/routing/queues', '/api/v2/users/me']
+
+
+def test_the_sender_starts_on_first_use_and_resolves_in_the_background_on_a_timer(listener, monkeypatch):
+    threads = len(_sender_threads())
+    velocity = genesys_cloud_velocity.instrument(requests.Session(), client_id='lazy', host='localhost',
+                                                 port=listener.port)
+    assert len(_sender_threads()) == threads  # instrumenting alone starts nothing
+    for _ in range(3):
+        velocity.observe('GET', f'{GENESYS}/api/v2/users/me', 200, 0.01)
+        assert velocity.flush() is True
+    assert velocity.sender.resolutions == 1  # resolved once for every datagram, not per datagram
+    monkeypatch.setattr(statsd, 'RESOLVE_EVERY', 0.0)  # the timer due: resolved again, in the background
+    velocity.observe('GET', f'{GENESYS}/api/v2/users/me', 200, 0.01)
+    assert velocity.flush() is True and velocity.sender.resolutions == 2
+    assert listener.wait_lines(8)
+
+    # A name that does not resolve is looked up once per retry period, not once per datagram.
+    unresolvable = statsd.sender_for('dd-agent-lazy.invalid', 8125)
+    for _ in range(3):
+        for _ in range(100):
+            unresolvable.submit('x:1|c')
+        assert unresolvable.flush(timeout=30) is False  # dropped and counted (a generous bound: a hang guard)
+    assert (unresolvable.resolutions, unresolvable.dropped) == (1, 300)

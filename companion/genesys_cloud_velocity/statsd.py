@@ -104,6 +104,7 @@ class Sender:
         self.bad_lines = 0  # lines that were not valid text: dropped alone
         self.sent_datagrams = 0
         self.sent_lines = 0
+        self.resolutions = 0  # lookups of the Agent's host name started (one per RESOLVE_EVERY, or per retry)
         self.resolve_errors = 0
         self._queue = collections.deque()
         self._wake = threading.Event()
@@ -247,6 +248,7 @@ class Sender:
         may_retry = self._failed_at is None or now - self._failed_at >= RETRY_RESOLVE
         if stale and may_retry and not self._resolving:
             self._resolving = True
+            self.resolutions += 1
             threading.Thread(target=self._resolve, name=f'{THREAD_NAME}-resolve', daemon=True).start()
         return self._resolved
 
