@@ -268,3 +268,10 @@ def test_the_sender_starts_on_first_use_and_resolves_in_the_background_on_a_time
             unresolvable.submit('x:1|c')
         assert unresolvable.flush(timeout=30) is False  # dropped and counted (a generous bound: a hang guard)
     assert (unresolvable.resolutions, unresolvable.dropped) == (1, 300)
+
+
+def test_tags_carry_no_separator_control_or_bidi_character():
+    from genesys_cloud_velocity.core import clean
+
+    assert clean('crm\u202esync\u2066,x|y#z\x85\u2028\x00') == 'crm sync x y z'
+    assert clean('\udc80') == '?' and clean(None) == 'unknown' and clean(' \u200f ') == 'unknown'

@@ -24,7 +24,9 @@ MAX_TAG_LENGTH = 200
 MAX_RETRY_AFTER = 86400  # a Retry-After beyond a day is not a rate limit answer we trust
 UNKNOWN = 'unknown'
 NO_ANSWER = 'error'  # status_class when no HTTP answer came back (timeout, refused connection, TLS failure)
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f,|#]+')  # commas split tags; `|` and `#` are DogStatsD separators
+# Commas split tags; `|` and `#` are DogStatsD separators; control characters, line separators and bidi controls
+# (which reorder what a dashboard shows) never belong in a tag.
+_UNSAFE = re.compile('[\x00-\x1f\x7f-\x9f,|#\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+')
 _TOKEN_PATH = '/oauth/token'
 
 # The 18 Genesys Cloud regions (PureCloudPlatformClientV2 269.0.0, purecloud_region_hosts.py): the API host is
