@@ -40,6 +40,7 @@ THREAD_NAME = 'genesys-velocity-statsd'
 _senders = {}  # (family, address) -> Sender: one per process and Agent address
 _registry_lock = threading.Lock()  # guards _senders only; never held during I/O
 settings = {'exit_timeout': FLUSH_TIMEOUT, 'flush_timeout': FLUSH_TIMEOUT}
+_pid = os.getpid()  # the process the senders' threads and queues belong to
 
 
 def agent_address(host=None, port=None, url=None):
@@ -121,6 +122,8 @@ class Sender:
     # -- the application's side: no I/O, no lock but the one-time start --------------------------------------
 
     def submit(self, line):
+        if _pid != os.getpid():  # a fork that bypassed os.register_at_fork (a C extension calling fork())
+            _after_fork_in_child()
         queue = self._queue
         if len(queue) >= self.max_queued:
             self.dropped += 1
@@ -345,7 +348,8 @@ def _flush_when_multiprocessing_child_exits():
 
 
 def _after_fork_in_child():
-    global _registry_lock
+    global _registry_lock, _pid
+    _pid = os.getpid()
     _registry_lock = threading.Lock()
     for sender in list(_senders.values()):
         if sender._socket is not None:
