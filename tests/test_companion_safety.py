@@ -192,6 +192,9 @@ def test_every_argument_is_accepted_or_ignored_with_one_warning(listener, caplog
     assert all(messages.count(m) == 1 for m in messages), messages  # one warning per kind of wrong argument
     assert any('tags' in m for m in messages) and any('url' in m for m in messages)
     assert statsd.settings['flush_timeout'] == statsd.FLUSH_TIMEOUT == statsd.settings['exit_timeout']
+    monkeypatch.setattr(statsd, 'settings', dict(statsd.settings))
+    genesys_cloud_velocity.configure(flush_timeout=0.25, exit_timeout=3)
+    assert statsd.settings == {'flush_timeout': 0.25, 'exit_timeout': 3.0}
 
 
 def test_latency_is_per_sdk_attempt_and_excludes_the_retry_wait(emulator, listener):
