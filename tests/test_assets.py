@@ -169,3 +169,16 @@ def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert f'{len(v.asset_files(ROOT)["monitors"]) + 7} assets: {len(v.asset_files(ROOT)["monitors"]) + 7} would ' \
            f'deploy' in out
+
+
+def test_demo_tells_the_same_story_twice(capsys):
+    """The demo runs at a fixed instant (--at) on a clock the emulator and the check share: any day, any machine,
+    the same command prints the same thing."""
+    from genesys_cloud_dd.cli.main import main
+
+    outputs = []
+    for _ in range(2):
+        assert main(['demo', '--users', '60', '--queues', '5']) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20T15:00:00Z')

@@ -3,7 +3,7 @@
 The imports are read from the source (ast), every one of them: at module level and inside functions (a lazy
 import still ties the two modules together). docs/ARCHITECTURE.md draws the layers this test holds:
 cli -> the feature libraries (agentless, reports, flows, assets_tools, companion_run, emulator) -> the check
-hosted outside the Agent (check_runner, genesys, secrets) -> errors, resources, agent_host -> the check.
+hosted outside the Agent (check_runner, genesys, secrets) -> errors, resources, agent_host, fixed_clock -> the check.
 """
 
 import ast
@@ -127,7 +127,7 @@ def test_the_library_layers_point_down():
     edges = graph('genesys_cloud_dd', PACKAGES['genesys_cloud_dd'])
     host = {'genesys_cloud_dd.check_runner', 'genesys_cloud_dd.genesys', 'genesys_cloud_dd.secrets'}
     base = {'genesys_cloud_dd.errors', 'genesys_cloud_dd.resources', 'genesys_cloud_dd.agent_host',
-            'genesys_cloud_dd.__about__', 'genesys_cloud_dd.numbers'}
+            'genesys_cloud_dd.__about__', 'genesys_cloud_dd.numbers', 'genesys_cloud_dd.fixed_clock'}
     assert host | base <= set(edges)
     upward = {name: sorted(targets - host - base) for name, targets in edges.items()
               if name in host | base and targets - host - base}

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from ..client import MalformedResponse, RequestBudgetExhausted
 from ..client.paging import PageGuard
+from ..periods import add_months
 
 # ctx.shared keys the billing collector reads (filled by the collectors that run before it in a run).
 SHARED_ASSIGNED = 'licensing.assigned'  # {licence id: users holding it}
@@ -22,13 +23,8 @@ def billing_period(now: datetime, start_day: int = 1):
     now = now.astimezone(timezone.utc)
     start = datetime(now.year, now.month, start_day, tzinfo=timezone.utc)
     if now < start:
-        start = _add_month(start, -1)
-    return start, _add_month(start, 1)
-
-
-def _add_month(when, months):
-    index = when.year * 12 + when.month - 1 + months
-    return when.replace(year=index // 12, month=index % 12 + 1)
+        start = add_months(start, -1)
+    return start, add_months(start, 1)
 
 
 def system_presence(user) -> str:

@@ -121,8 +121,10 @@ class _AgentServices:
 
     # logging: base's AgentLogHandler on the root logger formats each record and hands it here
     def log(self, message, level):
+        from .fixed_clock import log_time  # not at the top: this module must load before datadog_checks.base
+
         name = self.LEVEL_NAMES.get(level, str(level))
-        stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime())
+        stamp = time.strftime('%Y-%m-%d %H:%M:%S', log_time())
         sys.stderr.write(f'{stamp} {name} {message}\n')
 
     # persistent cache: this process's lifetime (agentless keeps its own in --state-dir)

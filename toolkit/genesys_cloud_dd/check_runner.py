@@ -12,6 +12,7 @@ from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
 from .agent_host import AGGREGATOR, RECORDER
 from .errors import ConfigFileError, UsageError
+from .fixed_clock import toolkit_clock
 
 
 class RecordedCheck(GenesysCloudCheck):
@@ -58,6 +59,7 @@ def load_config(path, secret_backend=None):
 
 
 def build_check(init_config, instance, **kwargs):
+    kwargs.setdefault('clock', toolkit_clock())
     check = RecordedCheck('genesys_cloud', init_config, [instance], **kwargs)
     check.check_id = f'genesys_cloud:{_instance_digest(instance)}'
     return check

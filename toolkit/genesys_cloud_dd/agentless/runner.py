@@ -17,10 +17,10 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from datadog_checks.genesys_cloud.clock import Clock
 from datadog_checks.genesys_cloud.state import StateStore
 
 from ..check_runner import RecordedCheck, initialize, run_once
+from ..fixed_clock import toolkit_clock
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
 from .sender import SendFailed
@@ -64,7 +64,7 @@ class AgentlessRunner:
         self.sender = sender
         self.state_dir = state_dir
         self.interval = interval
-        self.clock = clock or Clock()
+        self.clock = clock or toolkit_clock()
         self._sleep = sleep or self.clock.sleep
         self.hostname = hostname
         self.retries = retries

@@ -3,6 +3,7 @@
 import logging
 
 from ..errors import UsageError
+from ..fixed_clock import log_times_follow_toolkit_clock
 
 
 def collector_names():
@@ -59,6 +60,7 @@ def configure_logging(level_name):
         raise UsageError(f'unknown log level {level_name!r}; use debug, info, warning, error or critical')
     logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     root = logging.getLogger()
+    log_times_follow_toolkit_clock(root)
     root.setLevel(level)
     # Under agent_host, datadog_checks.base put the Agent's handler on the root logger: it hands each line to
     # datadog_agent.log (time and level added there). A terminal reader wants the logger, not file:line.

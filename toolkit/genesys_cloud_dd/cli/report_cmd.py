@@ -17,10 +17,10 @@ command line, config or missing extra.
 
 import os
 import sys
-import time
 
 from ..check_runner import load_config
 from ..errors import UsageError
+from ..fixed_clock import toolkit_clock
 from .preflight import add_config_arguments
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
@@ -100,16 +100,14 @@ def _history(args):
 
 
 def _write(args, client, history):
-    from datadog_checks.genesys_cloud.clock import Clock
-
-    clock = Clock()
+    clock = toolkit_clock()
     me = client.get('/api/v2/tokens/me') or {}
     org = (me.get('organization') or {}).get('name') or ''
     progress = not args.no_progress
     if args.report == 'limits':
         from ..reports import limits
 
-        data = limits.pull_limits(client, args.days, clock.now().date(), time.sleep, progress=progress,
+        data = limits.pull_limits(client, args.days, clock.now().date(), clock.sleep, progress=progress,
                                   history=history, dd_days=args.dd_days)
         data.mitigations = list(args.mitigation)
         data.requested_value = args.requested_value
@@ -120,7 +118,7 @@ def _write(args, client, history):
     else:
         from ..reports import licenses
 
-        data = licenses.pull_licenses(client, clock.now(), time.sleep, progress=progress)
+        data = licenses.pull_licenses(client, clock.now(), clock.sleep, progress=progress)
         files, _, _, summary = licenses.write_report(data, args.output, org_label=org)
         title = 'Projected position at the end of the billing period:'
     print(title)
