@@ -31,6 +31,9 @@ def run_error(instance):
         ({**VALID, 'login_url': 'ftp://login.example'}, 'login_url: must be an http(s) URL'),
         ({**VALID, 'max_requests_per_minute': 0}, 'max_requests_per_minute: must be >= 1'),
         ({**VALID, 'org': {'interval': 'often'}}, 'org.interval: Input should be a valid integer'),
+        ({**VALID, 'queues': 'all'}, 'queues: Input should be a valid dictionary'),
+        ({**VALID, 'billing': {'license_model': 'Named'}}, "billing.license_model: Input should be 'concurrent' or"),
+        ({**VALID, 'object_limits': {'top_n': 2.5}}, 'object_limits.top_n: Input should be a valid integer'),
     ],
 )
 def test_bad_config_names_the_option(instance, line):
