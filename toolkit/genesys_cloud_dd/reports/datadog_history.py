@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from ..redaction import scrub
 from .pull import midnight_utc
@@ -41,6 +42,7 @@ class MetricsHistory:
     def __init__(self, url, api_key, app_key, timeout=30.0, site=None):
         from datadog_api_client import ApiClient
         from datadog_api_client.v1.api.metrics_api import MetricsApi
+        from requests.utils import get_environ_proxies
 
         from ..datadog_api import Destination
 
@@ -49,6 +51,9 @@ class MetricsHistory:
         self.destination = Destination(site, url)
         self.url = self.destination.base_url
         configuration = self.destination.configuration(api_key, app_key, timeout=timeout, retries=0)
+        # The proxy environment variables (HTTPS_PROXY, NO_PROXY...) as requests reads them: urllib3 alone would not.
+        proxies = get_environ_proxies(self.url)
+        configuration.proxy = proxies.get(urlsplit(self.url).scheme) or proxies.get('all')
         # The raw answer: its series are checked one by one (_series) rather than all-or-nothing by the models.
         configuration.preload_content = False
         self._api = MetricsApi(ApiClient(configuration))
