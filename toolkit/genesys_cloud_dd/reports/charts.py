@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 
 from .. import numbers
+from . import safe_text
 
 TOP = 8  # named series per chart; the rest are summed into one "N others" series
 # Okabe & Ito (2008), colour-blind safe; grey for "others", black for limits.
@@ -27,6 +28,9 @@ def _plt():
     matplotlib.use('Agg', force=True)
     import matplotlib.pyplot as plt
 
+    # Names from the org are drawn as written: `Sync $$ job` is text, not mathtext (and never LaTeX).
+    matplotlib.rcParams['text.parse_math'] = False
+    matplotlib.rcParams['text.usetex'] = False
     return plt
 
 
@@ -35,14 +39,30 @@ def color(index, label=''):
 
 
 def write_csv(png_path, header, rows):
-    """The numbers behind a chart, in `<chart>.csv` beside `<chart>.png`."""
+    """The numbers behind a chart, in `<chart>.csv` beside `<chart>.png`; text cells through safe_text.csv_cell
+    (a name is never a formula)."""
     path = os.path.splitext(png_path)[0] + '.csv'
     with open(path, 'w', newline='', encoding='utf-8') as f:
         writer = csv.writer(f)
-        writer.writerow(header)
+        writer.writerow([safe_text.csv_cell(str(h)) for h in header])
         for row in rows:
-            writer.writerow([numbers.csv_number(c) if isinstance(c, (int, float)) else c for c in row])
+            writer.writerow([numbers.csv_number(c) if isinstance(c, (int, float)) and not isinstance(c, bool)
+                             else safe_text.csv_cell(c) for c in row])
     return path
+
+
+def _finish(plt, fig, path, title, subtitle):
+    """Every text of the figure made plain (bidi controls, control characters), then the PNG, which carries its
+    title and subtitle as PNG text chunks, so what a chart says can be read back from the file."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        raw = text.get_text()
+        if raw:
+            text.set_text(safe_text.chart(raw))
+    fig.savefig(path, dpi=100, bbox_inches='tight',
+                metadata={'Title': safe_text.plain(title), 'Description': safe_text.plain(subtitle or '')})
+    plt.close(fig)
 
 
 def _figure(height=5.0):
@@ -94,8 +114,7 @@ def _save(plt, fig, ax, path, title, subtitle='', rotate=True):
             label.set_rotation(30)
             label.set_ha('right')
     fig.tight_layout()
-    fig.savefig(path, dpi=100, bbox_inches='tight')
-    plt.close(fig)
+    _finish(plt, fig, path, title, subtitle)
 
 
 def _markers(ax, x_of, markers):
@@ -319,7 +338,6 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
     if subtitle:
         fig.text(0.01, 0.995 - 0.35 / fig.get_figheight(), subtitle, ha='left', va='top', fontsize=9, color='#444')
     fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1 - 0.4 / fig.get_figheight()))
-    fig.savefig(path, dpi=100, bbox_inches='tight')
-    plt.close(fig)
+    _finish(plt, fig, path, title, subtitle)
     write_csv(path, csv_header, csv_rows)
     return drawn
