@@ -182,16 +182,17 @@ def daily_lines(path, days, series, title, ylabel, subtitle='', limit=None, mark
 
 def ranked_bars(path, labels, values, title, xlabel, subtitle='', csv_header=('item', 'value'), reference=None,
                 integer=True, csv_rows=None, suffix='', label=None):
-    """Horizontal bars, largest on top; reference: (label, x) drawn as a black dashed line."""
-    plt, fig, ax = _figure(height=max(3.0, 0.42 * len(labels) + 1.6))
+    """Horizontal bars, largest on top, each named above its bar (long names never squeeze the plot into a
+    corner: the bars use the chart's width); reference: (label, x) drawn as a black dashed line."""
+    plt, fig, ax = _figure(height=max(3.0, 0.62 * len(labels) + 1.6))
     positions = list(range(len(labels)))[::-1]
-    ax.barh(positions, values, color=PALETTE[0], height=0.6)
-    for y, value in zip(positions, values):
+    ax.barh(positions, values, color=PALETTE[0], height=0.45, align='edge')
+    for y, name, value in zip(positions, labels, values):
         text = label(value) if label else (numbers.count(value) if integer else numbers.amount(value, 1)) + suffix
-        ax.text(value, y, '  ' + text,
-                va='center', fontsize=8)
-    ax.set_yticks(positions)
-    ax.set_yticklabels(labels, fontsize=8)
+        ax.text(value, y + 0.22, '  ' + text, va='center', fontsize=8)
+        ax.text(0, y + 0.5, name, va='bottom', ha='left', fontsize=8.5, color='#222')
+    ax.set_yticks([])
+    ax.set_ylim(-0.2, len(labels) + 0.1)
     drawn = 1 if labels else 0
     if reference:
         ax.axvline(reference[1], color=LIMIT, linestyle='--', linewidth=1.2, label=reference[0])
@@ -200,6 +201,8 @@ def ranked_bars(path, labels, values, title, xlabel, subtitle='', csv_header=('i
     ax.set_xlim(0, max(list(values) + [reference[1] if reference else 0, 1]) * 1.15)
     _value_axis(ax, xlabel, integer=integer, axis='x')
     ax.grid(False, axis='y')
+    for side in ('left', 'right', 'top'):
+        ax.spines[side].set_visible(False)
     _save(plt, fig, ax, path, title, subtitle, rotate=False)
     write_csv(path, csv_header, csv_rows if csv_rows is not None else list(zip(labels, values)))
     return drawn

@@ -166,7 +166,7 @@ class Traffic:
         if day not in self._actions:
             peaks = {}
             value = self.limit_value(*ACTION_LIMIT, day)
-            for index, action in enumerate(contact_center(self.org).actions):
+            for action in contact_center(self.org).actions:
                 rng = self.org.rng(f'traffic:action:{action.id}:{day.isoformat()}')
                 for hour in range(8, 20):
                     if rng.random() >= ACTION_BURST_PER_HOUR:
