@@ -308,8 +308,8 @@ def write_report(data, out_dir, org_label=''):
     doc.table(('licence', 'users'), [(k, n.count(v)) for k, v in sorted(data.assigned.items(),
                                                                          key=lambda kv: (-kv[1], kv[0]))])
     doc.heading('Files')
-    doc.bullets([f'{DAILY_CSV}: consumption to date per day and charge',
-                 f'{PERIODS_CSV}: every billing period and charge', 'one CSV per chart, of the same name'])
+    doc.files([(DAILY_CSV, 'consumption to date per day and charge'), (PERIODS_CSV, 'every billing period and charge')]
+              + [(f'{os.path.basename(p)[:-4]}.csv', 'the numbers of the chart of the same name') for p in chart_series])
     files[:0] = write_documents(doc, out_dir)
     return files, chart_series, outlooks, summary
 
@@ -358,9 +358,9 @@ class CostModel:
 
         head = f'Projected cost beyond the prepaid quantities at period end: {n.money(self.total, self.currency)}, '
         if len(self.lines) == 1:
-            return head + f'all from {d.charge} ({how(d)}) [overage_cost.png].'
+            return head + f'all from {d.charge} ({how(d)}) [overage_cost.png, overage_cost.csv].'
         parts = '; '.join(f'{n.money(c.cost, c.currency)} from {c.charge} ({how(c)})' for c in self.lines)
-        return head + f'{n.percent(d.cost, self.total)} from {d.charge}: {parts} [overage_cost.png].'
+        return head + f'{n.percent(d.cost, self.total)} from {d.charge}: {parts} [overage_cost.png, overage_cost.csv].'
 
 
 def cost_model(outlooks):

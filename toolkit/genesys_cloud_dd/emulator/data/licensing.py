@@ -43,7 +43,7 @@ CX_CHARGE = {'name': 'Genesys Cloud CX 3 Concurrent User', 'sku': 'GC-CX3-CONCUR
              'overage_rate': 225.0}
 TOKEN_CHARGE = {'name': 'AI Experience Tokens', 'sku': 'GC-AI-TOKENS', 'unit': 'Token', 'overage_rate': 1.0}
 VOICE_CHARGE = {'name': 'Genesys Cloud Voice Minutes', 'sku': 'GC-VOICE-MIN', 'unit': 'Minute',
-                'overage_rate': 0.012}
+                'overage_rate': 0.02}
 TOKENS_PER_CX_USER = 350  # community figure for concurrent orgs (UNVERIFIED), used only to size the allowance
 
 
