@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from genesys_cloud_dd.emulator.data.contact_center import contact_center
 from genesys_cloud_dd.emulator.data.traffic import NEAR, traffic
 from genesys_cloud_dd.emulator.data.usage import aggregate
 from genesys_cloud_dd.reports import licenses, limits, safe_text
+from genesys_cloud_dd.reports.datadog_history import MetricsHistory
 from genesys_cloud_dd.reports.limits_analysis import analyse, per_minute_events
 from tests.conftest import SECRET_CANARY, START
 from tests.test_reports import png_text, read_csv
@@ -268,7 +269,25 @@ def assert_inert(out):
     return md, html_text
 
 
-def test_hostile_names_are_inert_in_every_file_of_both_packs(clock, tmp_path, monkeypatch):
+def _hostile_datadog(fake_datadog, clock):
+    """Per-minute velocity and object counts in Datadog under hostile client, template and parent names."""
+    day = clock.now().date() - timedelta(days=1)
+    base = datetime.combine(day, time(9), tzinfo=timezone.utc).timestamp()
+    for i, name in enumerate(HOSTILE):
+        tags = {'oauth_client_id': f'id-{i}', 'oauth_client_name': name}
+        fake_datadog.add_points('genesys_cloud.velocity.requests', tags, [(base + 60 * m, 100 + 20 * i) for m in
+                                                                          range(5)])
+        fake_datadog.add_points('genesys_cloud.velocity.rate_limited', dict(tags, template_uri=name),
+                                [(base + 60 * m, 3) for m in range(2)])
+        obj = {'namespace': 'architect', 'limit_key': 'datatable.rows.max', 'object_type': 'data_table_row',
+               'parent_name': name}
+        fake_datadog.add_points('genesys_cloud.objects.count', obj, [(base - 86400 * d, 4000 + 10 * i - d)
+                                                                     for d in range(5)])
+        fake_datadog.add_points('genesys_cloud.objects.limit', obj, [(base - 86400 * d, 5000) for d in range(5)])
+    return MetricsHistory(fake_datadog.url, 'api-key', 'app-key')
+
+
+def test_hostile_names_are_inert_in_every_file_of_both_packs(clock, tmp_path, monkeypatch, fake_datadog):
     with Emulator(OrgOptions(seed=7, users=30, queues=2, oauth_clients=len(HOSTILE) + 1, days=20),
                   clock=clock) as emu:
         for client, name in zip(emu.org.oauth_clients[1:], HOSTILE):
@@ -279,11 +298,14 @@ def test_hostile_names_are_inert_in_every_file_of_both_packs(clock, tmp_path, mo
         monkeypatch.setitem(licensing_data.TOKEN_CHARGE, 'name', HOSTILE[1])
         monkeypatch.setitem(licensing_data.VOICE_CHARGE, 'name', HOSTILE[9])
         client = _client(emu, clock)
-        data = limits.pull_limits(client, 14, clock.now().date(), clock.sleep, progress=False)
+        data = limits.pull_limits(client, 14, clock.now().date(), clock.sleep, progress=False,
+                                  history=_hostile_datadog(fake_datadog, clock), dd_days=2)
         result = limits.write_report(data, str(tmp_path / 'limits'), org_label=HOSTILE[3])
         lic = licenses.pull_licenses(client, clock.now(), lambda s: None, progress=False)
         licenses.write_report(lic, str(tmp_path / 'lic'), org_label=HOSTILE[5])
     assert {r.client_name for r in data.usage} & set(HOSTILE[:3])  # the names did reach the pack
+    assert {'busiest_minute.png', 'minutes_429.png', 'object_limits_history.png', 'object_limits.png'} <= {
+        Path(f).name for f in result.files}
     md, html_text = assert_inert(tmp_path / 'limits')
     assert safe_text.markdown('Sync $$ job') in md and 'Sync $$ job' in html_text  # shown, as written
     assert 'Nightly # Limit increase APPROVED sync' in html_text  # one line

@@ -477,7 +477,8 @@ def png_text(path):
 def assert_cost_driver_agrees(out, md):
     """The licence summary and the chart it cites name the same total and the same driver."""
     title = png_text(out / 'overage_cost.png')['Title']
-    total, driver = re.match(r'Projected ([\d,.]+ USD) beyond the prepaid quantities: \d+ % from (.+) \(', title).groups()
+    total, driver = re.match(r'Projected ([\d,.]+ USD) beyond the prepaid quantities: \d+ % from (.+) \(',
+                             title).groups()
     summary = md.split('## Summary', 1)[1].split('##', 1)[0]
     assert f'Projected cost beyond the prepaid quantities at period end: {total}, ' in summary
     rows = read_csv(out / 'overage_cost.csv')

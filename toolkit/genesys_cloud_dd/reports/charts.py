@@ -20,6 +20,7 @@ TOP = 8  # named series per chart; the rest are summed into one "N others" serie
 # Okabe & Ito (2008), colour-blind safe; grey for "others", black for limits.
 PALETTE = ('#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#882255')
 OTHERS, LIMIT = '#999999', '#000000'
+MULTILINE = 'multiline'  # the gid of a text whose line breaks are ours (every other text is made one line)
 
 
 def _plt():
@@ -58,8 +59,8 @@ def _finish(plt, fig, path, title, subtitle):
 
     for text in fig.findobj(Text):
         raw = text.get_text()
-        if raw:
-            text.set_text(safe_text.chart(raw))
+        if raw:  # our own two-line titles say so; any other text (names in legends, labels) is one line
+            text.set_text(safe_text.chart(raw) if text.get_gid() == MULTILINE else safe_text.plain(raw))
     fig.savefig(path, dpi=100, bbox_inches='tight',
                 metadata={'Title': safe_text.plain(title), 'Description': safe_text.plain(subtitle or '')})
     plt.close(fig)
@@ -90,7 +91,9 @@ def _date_axis(ax, days):
     from matplotlib import dates
 
     ax.xaxis_date()
-    ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=4, maxticks=10))
+    # A few days: one tick a day (an automatic locator would put hours between them and repeat the date).
+    ax.xaxis.set_major_locator(dates.DayLocator() if len(days) <= 10 else
+                               dates.AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(dates.DateFormatter('%Y-%m-%d'))
     x = dates.date2num(days)
     if len(x):
@@ -165,7 +168,10 @@ def daily_lines(path, days, series, title, ylabel, subtitle='', limit=None, mark
         top = max([top] + [v for v in values if v is not None])
         drawn += 1
     if limit:
-        ax.step(x, limit[1], where='mid', color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
+        if len(x) == 1:  # one day: a step of one point draws nothing
+            ax.axhline(limit[1][0], color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
+        else:
+            ax.step(x, limit[1], where='mid', color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
         top = max([top] + [v for v in limit[1] if v is not None])
         drawn += 1
     ax.set_ylim(0, top * 1.18)
@@ -267,7 +273,7 @@ def to_date(path, days, consumed, title, ylabel, subtitle='', allowance=None, pr
 @dataclass
 class Panel:
     """One object of forecast_panels: its history, the limit as reported each day, the trend and the reach."""
-    title: str
+    title: tuple  # its lines (each made plain: a name never adds one)
     history: list  # [(date, value)]
     limit: list  # [(date, value)]: a step, held until the next value (limits can be raised)
     trend: list = ()  # [(date, value)]: the fitted line, extended to the reach date
@@ -325,7 +331,10 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
             label.set_ha('right')
         _value_axis(ax, ylabel)
         ax.grid(True, axis='x', alpha=0.15)
-        ax.set_title(panel.title, loc='left', fontsize=9)
+        lines = [safe_text.plain(line) for line in panel.title]
+        if cols > 1:  # half the width: a long line is split at its clauses rather than run into the next panel
+            lines = [part for line in lines for part in (line.split('; ') if len(line) > 62 else [line])]
+        ax.set_title('\n'.join(lines), loc='left', fontsize=9, gid=MULTILINE)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis('off')
     handles = [Line2D([], [], color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5, label='count (daily max)'),

@@ -309,7 +309,8 @@ def write_report(data, out_dir, org_label=''):
                                                                          key=lambda kv: (-kv[1], kv[0]))])
     doc.heading('Files')
     doc.files([(DAILY_CSV, 'consumption to date per day and charge'), (PERIODS_CSV, 'every billing period and charge')]
-              + [(f'{os.path.basename(p)[:-4]}.csv', 'the numbers of the chart of the same name') for p in chart_series])
+              + [(f'{os.path.basename(p)[:-4]}.csv', 'the numbers of the chart of the same name')
+                 for p in chart_series])
     files[:0] = write_documents(doc, out_dir)
     return files, chart_series, outlooks, summary
 

@@ -237,9 +237,9 @@ def _object_history(ev, chart):
         reach = ((o.reach, h.limit, f'around {n.iso(o.reach)}') if isinstance(o.reach, date) and o.reach <= view
                  else None)
         panels.append(charts.Panel(
-            f'{label(h.tags)} ({h.tags.get("namespace", "")} {h.tags.get("limit_key", "")})\n'
-            f'{n.count(h.count)} of {n.count(h.limit)} ({share(o)}) on {n.iso(last)}; '
-            f'{outlook_phrase(o)}', h.counts, h.limits, line, reach))
+            (f'{label(h.tags)} ({h.tags.get("namespace", "")} {h.tags.get("limit_key", "")})',
+             f'{n.count(h.count)} of {n.count(h.limit)} ({share(o)}) on {n.iso(last)}; {outlook_phrase(o)}'),
+            h.counts, h.limits, line, reach))
         tags = [h.tags.get(t, '') for t in OBJECT_TAGS]
         rows += [tags + [n.iso(d), v, h.limit_on(d), '' if trend is None else trend.at(d)]
                  for d, v in h.counts]

@@ -71,7 +71,7 @@ def html(value) -> str:
 
 
 def chart(value) -> str:
-    """A chart label: plain, one line per label (our own labels may hold '\n': kept), no mathtext."""
+    """A chart text whose line breaks are the toolkit's own: each line plain (mathtext is off in charts.py)."""
     if value is None:
         return ''
     return '\n'.join(plain(line) for line in str(value).split('\n'))
