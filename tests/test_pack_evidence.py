@@ -10,12 +10,15 @@
 
 import copy
 import csv
+import json
 import math
 import re
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -315,3 +318,37 @@ def test_hostile_names_are_inert_in_every_file_of_both_packs(clock, tmp_path, mo
     md, html_text = assert_inert(tmp_path / 'lic')
     assert '&lt;img src=x onerror=alert(1)&gt;' in html_text or 'onerror' not in html_text
     assert result.paragraph
+
+
+class _NotDatadog(BaseHTTPRequestHandler):
+    """A server that answers 200 with JSON that is not a Datadog metrics answer (a proxy, another API)."""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        body = json.dumps({'data': [], 'status': 'success'}).encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_answer_that_is_not_datadogs_is_named_not_read_as_no_data(org90):
+    emu, clock, _, _, _ = org90
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _NotDatadog)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        history = MetricsHistory(f'http://127.0.0.1:{server.server_port}', 'api-key', 'app-key')
+        data = limits.pull_limits(_client(emu, clock), 3, clock.now().date(), clock.sleep, progress=False,
+                                  history=history, dd_days=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    notes = ' '.join(data.notes)
+    assert 'per-minute velocity from Datadog: not available (Datadog metrics query: the answer from http://127.0.0.1' \
+           in notes and 'is not a Datadog metrics answer' in notes
+    assert 'object counts from Datadog: not available' in notes
+    assert 'companion module installed' not in notes and data.velocity is None
