@@ -255,6 +255,17 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     minutes = read_csv(tmp_path / 'pack' / 'minutes_429.csv')
     assert [(r['date'], r[crm.name]) for r in minutes if r[crm.name] != '0'] == [(day.isoformat(), '4')]
     assert 'What the integration already does: retries 429s after Retry-After.' in result.paragraph
+    # The companion's minutes at 90 % are checked against Genesys's events of the same client and day.
+    check = next(c for c in limits.analyse(data).checks if c.name.startswith('Companion minutes'))
+    assert check.checked == 1 and check.holds, check
+    # Genesys without those events: the companion saw more minutes at 90 % than Genesys recorded, shown.
+    import copy
+
+    bare = copy.deepcopy(data)
+    bare.ratelimits = [r for r in bare.ratelimits if (r.entity_id, r.day) != (crm.id, day)]
+    check = next(c for c in limits.analyse(bare).checks if c.name.startswith('Companion minutes'))
+    assert check.contradictions == [f'{crm.name} on {day.isoformat()}: the companion counted 3 minutes at 90 % of '
+                                    'the limit or more; Genesys recorded 0 rate-limit events']
     objects = read_csv(tmp_path / 'pack' / 'object_limits.csv')
     assert objects == [{'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue', 'parent_name': '',
                         'count': '930', 'limit': '1000', 'percent': '93', 'growth_per_week': '',

@@ -15,6 +15,7 @@ CLIENT_LIMIT = ('platform.api', 'client.credentials.token.rate.per.minute')  # p
 DEFAULT_CLIENT_LIMIT = 300
 NEAR = 0.9  # Genesys records a limit at 90 %; the per-minute evidence uses the same threshold
 USAGE_CSV, RATELIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv'
+RATELIMIT_PULL_NAME = 'rate-limit aggregates'  # limits_story.RATELIMIT_PULL: the pull's name in data.missing
 USAGE_FIELDS = ('requests', 'status200', 'status300', 'status400', 'status429', 'status500')
 
 
@@ -228,6 +229,41 @@ def requests_check(data, names, daily):
     return check
 
 
+def velocity_check(data, names, velocity):
+    """The companion module's minutes at >= 90 % of the client limit against Genesys's rate-limit events: the
+    companion counts only the requests it instruments, so per client and day it can see fewer such minutes than
+    Genesys records, never more."""
+    check = Check('Companion minutes at 90 % against Genesys rate-limit events',
+                  'Per OAuth client and day, the minutes the companion module counted at 90 % of the limit or more '
+                  'are no more than the rate-limit events Genesys recorded for that client (the companion sees only '
+                  'the requests it instruments)', 'client-day')
+    if not velocity:
+        check.reason = 'no per-minute counts from Datadog'
+        return check
+    if RATELIMIT_PULL_NAME in data.missing:
+        check.reason = 'the rate-limit events could not be read'
+        return check
+    by_name = {}
+    for cid, name in names.items():
+        by_name.setdefault(name, cid)
+    events = Counter()
+    for (client, day, _namespace, _limit), count in per_minute_events(data, names).items():
+        events[(client, day)] += count
+    for label, days in sorted(velocity.items()):
+        client = by_name.get(label, label)
+        for day, (_busiest, near) in sorted(days.items()):
+            if not near:
+                continue
+            check.checked += 1
+            if near > events[(client, day)]:
+                check.contradictions.append(
+                    f'{label} on {day.isoformat()}: the companion counted {near:,} minutes at 90 % of the limit or '
+                    f'more; Genesys recorded {events[(client, day)]:,} rate-limit events')
+    if not check.checked:
+        check.reason = 'the companion counted no minute at 90 % of the limit'
+    return check
+
+
 def actions_check(data):
     """Data Actions counted in the rate-limit events against the actions the Data Action analytics list."""
     ids = sorted({r.entity_id for r in data.ratelimits if r.namespace == 'dataactions'})
@@ -366,6 +402,7 @@ def analyse(data) -> Evidence:
         actions=actions,
         velocity=velocity, busiest=busiest, near_minutes=sum(v[1] for c in velocity for v in velocity[c].values()),
         minutes_429=throttled_minutes(data), objects=outlooks(data.objects or []),
-        checks=[requests_check(data, names, daily), actions_check(data)],
+        checks=[requests_check(data, names, daily), actions_check(data)]
+        + ([velocity_check(data, names, velocity)] if data.velocity is not None else []),
         request=requested(data, top, busiest, daily, names) if top else None,
         action_names={r.entity_id: (data.action_names or {}).get(r.entity_id, r.entity_id) for r in actions})

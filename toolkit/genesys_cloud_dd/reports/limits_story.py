@@ -11,6 +11,7 @@ from .document import Document
 from .limits_analysis import (
     CLIENT_LIMIT,
     DEFAULT_CLIENT_LIMIT,
+    RATELIMIT_PULL_NAME,
     RATELIMITS_CSV,
     USAGE_CSV,
     limit_timeline,
@@ -21,7 +22,7 @@ from .objects_analysis import label, outlook_phrase, share, urgency
 
 LIMITS_CSV = 'limits.csv'
 HISTORY_CSV, CONSISTENCY_CSV = 'object_limits_history.csv', 'consistency.csv'
-RATELIMIT_PULL = 'rate-limit aggregates'  # the name limits.pull_limits gives that pull in its notes
+RATELIMIT_PULL = RATELIMIT_PULL_NAME  # the name limits.pull_limits gives that pull in its notes
 ACTION_PULL = 'Data Action names (Data Action analytics)'
 EVENT_MEANING = ('A rate-limit event is Genesys\'s record that a trackable limit reached 90 %; for a per-minute limit '
                  'this pack reads one event as one minute at 90 % of the limit or more (270 requests or more in a '
