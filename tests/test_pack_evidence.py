@@ -352,3 +352,19 @@ def test_an_answer_that_is_not_datadogs_is_named_not_read_as_no_data(org90):
            in notes and 'is not a Datadog metrics answer' in notes
     assert 'object counts from Datadog: not available' in notes
     assert 'companion module installed' not in notes and data.velocity is None
+
+
+def test_safe_text_rules_one_by_one():
+    for trigger in ('=', '+', '-', '@', '\t', '\r'):
+        assert safe_text.csv_cell(trigger + 'SUM(A1)') == "'" + safe_text.plain(trigger + 'SUM(A1)')
+    assert safe_text.csv_cell('CRM sync') == 'CRM sync' and safe_text.csv_cell(-3) == -3
+    assert safe_text.plain('a\u202eb\u2066c\nd\te') == 'abc d e'
+    assert safe_text.markdown('<b>x</b>') == '&lt;b&gt;x&lt;/b&gt;'
+    assert safe_text.markdown('![p](https://evil.example/p.png)') == '!\\[p\\](https\\://evil.example/p.png)'
+    assert safe_text.markdown('# Heading') == '\\# Heading' and safe_text.markdown('1. item') == '1\\. item'
+    assert safe_text.markdown('- item') == '\\- item' and safe_text.markdown('2026-11-14 ok') == '2026-11-14 ok'
+    assert safe_text.markdown('usage_daily.csv and _em_') == 'usage_daily.csv and \\_em\\_'
+    assert safe_text.markdown('Sync $$ job | x') == 'Sync \\$\\$ job \\| x'
+    assert safe_text.html('<img src=x onerror=alert(1)>"') == '&lt;img src=x onerror=alert(1)&gt;&quot;'
+    rendered = MarkdownIt('commonmark', {'html': True}).render(safe_text.markdown('[a](javascript:alert(1)) <i>'))
+    assert '<a' not in rendered and '<i>' not in rendered
