@@ -368,3 +368,25 @@ def test_safe_text_rules_one_by_one():
     assert safe_text.html('<img src=x onerror=alert(1)>"') == '&lt;img src=x onerror=alert(1)&gt;&quot;'
     rendered = MarkdownIt('commonmark', {'html': True}).render(safe_text.markdown('[a](javascript:alert(1)) <i>'))
     assert '<a' not in rendered and '<i>' not in rendered
+
+
+def test_the_html_holds_every_csv_and_each_section_title_once(org90):
+    import base64
+
+    _, _, _, result, out = org90
+    html_text = (out / 'report.html').read_text(encoding='utf-8')
+    embedded = {attrs['download']: base64.b64decode(attrs['href'].split(',', 1)[1])
+                for tag, attrs in _tags(html_text) if tag == 'a' and 'download' in attrs}
+    csvs = sorted(p.name for p in out.glob('*.csv'))
+    assert sorted(embedded) == csvs
+    for name in csvs:
+        assert embedded[name] == (out / name).read_bytes(), name  # downloadable from the file itself, as written
+    assert '<details><summary>Numbers: <a download="binding_limit.csv"' not in html_text  # 90 rows: a link only
+    assert '<details><summary>Numbers: <a download="status_429_endpoints.csv"' in html_text  # small: also a table
+    assert '<figcaption>' not in html_text
+    md = (out / 'report.md').read_text(encoding='utf-8')
+    headings = [line for line in md.splitlines() if line.startswith('## ')]
+    assert len(headings) == len(set(headings))
+    for section in md.split('\n## ')[1:]:
+        title, body = section.split('\n', 1)
+        assert title not in body, title  # the title once per section (no caption or alt text repeating it)
