@@ -20,6 +20,7 @@ TOP = 8  # named series per chart; the rest are summed into one "N others" serie
 # Okabe & Ito (2008), colour-blind safe; grey for "others", black for limits.
 PALETTE = ('#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#882255')
 OTHERS, LIMIT = '#999999', '#000000'
+LEGEND_CHARS = 42  # characters of a legend entry
 MULTILINE = 'multiline'  # the gid of a text whose line breaks are ours (every other text is made one line)
 
 
@@ -105,6 +106,8 @@ def _legend(ax, handles=None, labels=None):
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if handles:
+        # A long name would take the plot's width: the legend shows its start, the CSV the whole name.
+        labels = [label if len(label) <= LEGEND_CHARS else label[:LEGEND_CHARS - 1] + '\u2026' for label in labels]
         ax.legend(handles, labels, loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
 
 
