@@ -30,7 +30,7 @@ from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from genesys_cloud_dd.emulator.data import licensing as licensing_data
 from genesys_cloud_dd.emulator.data.contact_center import contact_center
 from genesys_cloud_dd.emulator.data.traffic import NEAR, traffic
-from genesys_cloud_dd.emulator.data.usage import aggregate
+from genesys_cloud_dd.emulator.data.usage import aggregate, usage_history
 from genesys_cloud_dd.reports import licenses, limits, safe_text
 from genesys_cloud_dd.reports.datadog_history import MetricsHistory
 from genesys_cloud_dd.reports.limits_analysis import analyse, per_minute_events
@@ -73,7 +73,7 @@ def test_one_stream_per_client_makes_usage_429s_and_rate_limit_records(org90):
     for client in org.oauth_clients:
         key = stream.limit_of(client)
         for day in data.days:
-            minutes = stream.minutes(client, day)
+            minutes = stream.minutes(client, day, usage_history(org).background_total(client, day))
             limit = stream.limit_value(*key, day)
             truth = usage.get((day, client.id), {'requests': 0, 'status429': 0})
             assert sum(minutes) == truth['requests'], (client.name, day)

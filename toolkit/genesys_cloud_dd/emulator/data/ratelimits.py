@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .traffic import traffic
+from .usage import usage_history
 
 # (namespace, limitName, default value) of the trackable limits the emulator records (reference 4.2 / 4.3).
 TRACKED_LIMITS = (
@@ -44,7 +45,7 @@ class RateLimitHistory:
     def _day(self, day):
         if day not in self._days:
             self._days[day] = [RateLimitRecord(r.time, r.namespace, r.limit_name, r.entity_id, r.max, r.count)
-                               for r in traffic(self.org).records(day)]
+                               for r in traffic(self.org).records(day, usage_history(self.org).background_total)]
         return self._days[day]
 
     def records(self, start: datetime, end: datetime):

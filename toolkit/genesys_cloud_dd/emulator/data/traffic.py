@@ -17,7 +17,7 @@ construction, as they do on the platform.
   peak reaches 90 % of `actions.concurrent.executions.max` is recorded under the action's id. The execution
   analytics are not bent to match those peaks (the concurrency stream is its own).
 
-Ground truth for tests: `traffic(org).minutes(client, day)`, `.day(client, day)` and `.records(day)`.
+Ground truth for tests: `traffic(org).minutes(client, day, background)`, `.day(...)` and `.records(day, ...)`.
 """
 
 import math
@@ -151,11 +151,9 @@ class Traffic:
                 out.near.append((minute, sent))
         return out
 
-    def minutes(self, client, day: date):
-        """The client's 1,440 per-minute request counts of `day` (what the companion module would count)."""
-        from .usage import usage_history
-
-        background = usage_history(self.org).background_total(client, day)
+    def minutes(self, client, day: date, background: int):
+        """The client's 1,440 per-minute request counts of `day` over its `background` requests (usage.py's
+        background_total): what the companion module would count."""
         extra = self.day(client, day, background).bursts
         return [extra.get(m, split(background, m)) for m in range(MINUTES)]
 
@@ -179,11 +177,9 @@ class Traffic:
 
     # -- rate-limit records ---------------------------------------------------------------------------
 
-    def records(self, day: date):
-        """Every rate-limit record of `day` (one per entity, limit and minute at 90 % or more), by time."""
-        from .usage import usage_history
-
-        usage = usage_history(self.org)
+    def records(self, day: date, background_total):
+        """Every rate-limit record of `day` (one per entity, limit and minute at 90 % or more), by time;
+        background_total(client, day) is usage.py's (passed in: usage.py builds on this module)."""
         midnight = datetime.combine(day, time(0), tzinfo=timezone.utc)
         with self.org.lock:
             clients = list(self.org.oauth_clients)
@@ -191,7 +187,7 @@ class Traffic:
         for client in clients:
             if client.is_check_client:
                 continue
-            cd = self.day(client, day, usage.background_total(client, day))
+            cd = self.day(client, day, background_total(client, day))
             for minute, _sent in cd.near:
                 out.append(Record(midnight + timedelta(minutes=minute, seconds=_offset(client.id, minute)),
                                   cd.limit[0], cd.limit[1], client.id, cd.limit_value))
