@@ -19,11 +19,11 @@ from datadog_checks.genesys_cloud.client import GenesysClient
 from datadog_checks.genesys_cloud.clock import Clock, FakeClock
 
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
-from genesys_cloud_dd.emulator.data.licensing import licensing
+from genesys_cloud_dd.emulator.data.licensing import CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE, licensing
 from genesys_cloud_dd.emulator.data.limits import org_limits
 from genesys_cloud_dd.emulator.data.ratelimits import ratelimit_history
 from genesys_cloud_dd.emulator.data.usage import aggregate
-from genesys_cloud_dd.reports import licenses, limits
+from genesys_cloud_dd.reports import licenses, limits, safe_text
 from genesys_cloud_dd.reports.datadog_history import MetricsHistory
 from tests.conftest import DD_API_KEY_CANARY, SECRET_CANARY, START
 
@@ -175,7 +175,7 @@ def test_summary_states_the_binding_limit_at_its_effective_value(limits_pack, sh
             f'{top.last_hit.isoformat()}, the last day it was reached') in text
     assert f'on {top.days_hit} of the {DAYS} days with data, in {top.hours_hit} hours in total' in text
     assert 'What the integration already does: not stated' in text and 'Requested: ' in text
-    assert text in (out / 'report.md').read_text()
+    assert safe_text.markdown(text) in (out / "report.md").read_text()  # as written, escaped for Markdown
     # Every limit in the per-client lines is the value in force on the day it was last hit.
     clients = {c.id: c.name for c in org.oauth_clients}
     for b in (b for b in result.bindings if b.is_client):
@@ -255,6 +255,17 @@ def test_datadog_velocity_and_objects_are_the_finest_evidence(shared, fake_datad
     minutes = read_csv(tmp_path / 'pack' / 'minutes_429.csv')
     assert [(r['date'], r[crm.name]) for r in minutes if r[crm.name] != '0'] == [(day.isoformat(), '4')]
     assert 'What the integration already does: retries 429s after Retry-After.' in result.paragraph
+    # The companion's minutes at 90 % are checked against Genesys's events of the same client and day.
+    check = next(c for c in limits.analyse(data).checks if c.name.startswith('Companion minutes'))
+    assert check.checked == 1 and check.holds, check
+    # Genesys without those events: the companion saw more minutes at 90 % than Genesys recorded, shown.
+    import copy
+
+    bare = copy.deepcopy(data)
+    bare.ratelimits = [r for r in bare.ratelimits if (r.entity_id, r.day) != (crm.id, day)]
+    check = next(c for c in limits.analyse(bare).checks if c.name.startswith('Companion minutes'))
+    assert check.contradictions == [f'{crm.name} on {day.isoformat()}: the companion counted 3 minutes at 90 % of '
+                                    'the limit or more; Genesys recorded 0 rate-limit events']
     objects = read_csv(tmp_path / 'pack' / 'object_limits.csv')
     assert objects == [{'namespace': 'routing', 'limit_key': 'queues.max', 'object_type': 'queue', 'parent_name': '',
                         'count': '930', 'limit': '1000', 'percent': '93', 'growth_per_week': '',
@@ -450,16 +461,47 @@ def test_licenses_pack_matches_billing_ground_truth(client, emulator, clock, tmp
                                f'purchased') for line in summary), summary
     md = (out / 'report.md').read_text()
     assert md.count('30 minutes') == 1  # the rule, explained once
-    overage = max(0.0, expected - truth.token_allowance)
+    # Each charge's cost at its own overage rate from the billing data, and one model for chart and summary.
+    rates = {spec['name']: spec['overage_rate'] for spec in (CX_CHARGE, TOKEN_CHARGE, VOICE_CHARGE)}
+    assert len(set(rates.values())) == 3
     cost = {r['charge']: r for r in read_csv(out / 'overage_cost.csv')}
     assert cost['Genesys Cloud Voice Minutes']['kind'] == 'billed as used'  # nothing prepaid: not an "overage"
+    for name, row in cost.items():
+        o = by_name[name]
+        assert float(row['overage_rate']) == rates[name] == o.overage_rate
+        assert float(row['projected_cost']) == pytest.approx(o.projected_overage * rates[name], abs=0.01)
+    overage = max(0.0, expected - truth.token_allowance)
     if overage:
-        assert cost['AI Experience Tokens'] == {'charge': 'AI Experience Tokens', 'kind': 'overage', 'currency': 'USD',
-                                                'projected_cost': str(round(overage * 1.5, 2)).rstrip('0').rstrip('.')}
-        assert f'Projected overage cost: {overage * 1.5:,.2f} USD' in md
+        assert cost['AI Experience Tokens']['kind'] == 'overage'
+    assert_cost_driver_agrees(out, md)
     assert_every_chart_has_its_csv(files)
     assert set(chart_series) == {f for f in files if f.endswith('.png')}
     assert_readable(out)
+
+
+def png_text(path):
+    """The tEXt chunks of a PNG (the packs store each chart's title and subtitle there)."""
+    data, out, at = Path(path).read_bytes(), {}, 8
+    while at < len(data):
+        length, kind = struct.unpack('>I4s', data[at:at + 8])
+        if kind == b'tEXt':
+            key, _, value = data[at + 8:at + 8 + length].partition(b'\0')
+            out[key.decode('latin-1')] = value.decode('latin-1')
+        at += 12 + length
+    return out
+
+
+def assert_cost_driver_agrees(out, md):
+    """The licence summary and the chart it cites name the same total and the same driver."""
+    title = png_text(out / 'overage_cost.png')['Title']
+    total, driver = re.match(r'Projected ([\d,.]+ USD) beyond the prepaid quantities: \d+ % from (.+) \(',
+                             title).groups()
+    summary = md.split('## Summary', 1)[1].split('##', 1)[0]
+    assert f'Projected cost beyond the prepaid quantities at period end: {total}, ' in summary
+    rows = read_csv(out / 'overage_cost.csv')
+    assert rows[0]['charge'] == driver and f'{float(rows[0]["projected_cost"]):,.2f} USD from {driver}' in summary \
+        or f'all from {safe_text.markdown(driver)}' in summary
+    assert sum(float(r['projected_cost']) for r in rows) == pytest.approx(float(total[:-4].replace(',', '')), abs=0.02)
 
 
 @pytest.fixture

@@ -105,6 +105,8 @@ def _write(args, client, history):
     me = client.get('/api/v2/tokens/me') or {}
     org = (me.get('organization') or {}).get('name') or ''
     progress = not args.no_progress
+    from ..reports.safe_text import plain  # names from the org: no terminal escape, no bidi override
+
     if args.report == 'limits':
         from ..reports import limits
 
@@ -114,7 +116,7 @@ def _write(args, client, history):
         data.requested_value = args.requested_value
         result = limits.write_report(data, args.output, org_label=org)
         files, summary = result.files, result.summary
-        print(result.paragraph + '\n')
+        print(plain(result.paragraph) + '\n')
         title = f'Which limit binds, per OAuth client, over {args.days} days:'
     else:
         from ..reports import licenses
@@ -124,9 +126,9 @@ def _write(args, client, history):
         title = 'Projected position at the end of the billing period:'
     print(title)
     for line in summary:
-        print(f'  - {line}')
+        print(f'  - {plain(line)}')
     for note in data.notes:
-        print(f'  ! {note}')
+        print(f'  ! {plain(note)}')
     print(f'\nWrote {len(files)} files to {args.output}:')
     for path in files:
         print(f'  {os.path.relpath(path, args.output)}')

@@ -14,11 +14,14 @@ import os
 from dataclasses import dataclass
 
 from .. import numbers
+from . import safe_text
 
 TOP = 8  # named series per chart; the rest are summed into one "N others" series
 # Okabe & Ito (2008), colour-blind safe; grey for "others", black for limits.
 PALETTE = ('#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#882255')
 OTHERS, LIMIT = '#999999', '#000000'
+LEGEND_CHARS = 42  # characters of a legend entry
+MULTILINE = 'multiline'  # the gid of a text whose line breaks are ours (every other text is made one line)
 
 
 def _plt():
@@ -27,6 +30,9 @@ def _plt():
     matplotlib.use('Agg', force=True)
     import matplotlib.pyplot as plt
 
+    # Names from the org are drawn as written: `Sync $$ job` is text, not mathtext (and never LaTeX).
+    matplotlib.rcParams['text.parse_math'] = False
+    matplotlib.rcParams['text.usetex'] = False
     return plt
 
 
@@ -35,14 +41,30 @@ def color(index, label=''):
 
 
 def write_csv(png_path, header, rows):
-    """The numbers behind a chart, in `<chart>.csv` beside `<chart>.png`."""
+    """The numbers behind a chart, in `<chart>.csv` beside `<chart>.png`; text cells through safe_text.csv_cell
+    (a name is never a formula)."""
     path = os.path.splitext(png_path)[0] + '.csv'
     with open(path, 'w', newline='', encoding='utf-8') as f:
         writer = csv.writer(f)
-        writer.writerow(header)
+        writer.writerow([safe_text.csv_cell(str(h)) for h in header])
         for row in rows:
-            writer.writerow([numbers.csv_number(c) if isinstance(c, (int, float)) else c for c in row])
+            writer.writerow([numbers.csv_number(c) if isinstance(c, (int, float)) and not isinstance(c, bool)
+                             else safe_text.csv_cell(c) for c in row])
     return path
+
+
+def _finish(plt, fig, path, title, subtitle):
+    """Every text of the figure made plain (bidi controls, control characters), then the PNG, which carries its
+    title and subtitle as PNG text chunks, so what a chart says can be read back from the file."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        raw = text.get_text()
+        if raw:  # our own two-line titles say so; any other text (names in legends, labels) is one line
+            text.set_text(safe_text.chart(raw) if text.get_gid() == MULTILINE else safe_text.plain(raw))
+    fig.savefig(path, dpi=100, bbox_inches='tight',
+                metadata={'Title': safe_text.plain(title), 'Description': safe_text.plain(subtitle or '')})
+    plt.close(fig)
 
 
 def _figure(height=5.0):
@@ -70,7 +92,9 @@ def _date_axis(ax, days):
     from matplotlib import dates
 
     ax.xaxis_date()
-    ax.xaxis.set_major_locator(dates.AutoDateLocator(minticks=4, maxticks=10))
+    # A few days: one tick a day (an automatic locator would put hours between them and repeat the date).
+    ax.xaxis.set_major_locator(dates.DayLocator() if len(days) <= 10 else
+                               dates.AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(dates.DateFormatter('%Y-%m-%d'))
     x = dates.date2num(days)
     if len(x):
@@ -82,6 +106,8 @@ def _legend(ax, handles=None, labels=None):
     if handles is None:
         handles, labels = ax.get_legend_handles_labels()
     if handles:
+        # A long name would take the plot's width: the legend shows its start, the CSV the whole name.
+        labels = [label if len(label) <= LEGEND_CHARS else label[:LEGEND_CHARS - 1] + '\u2026' for label in labels]
         ax.legend(handles, labels, loc='upper left', bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
 
 
@@ -94,8 +120,7 @@ def _save(plt, fig, ax, path, title, subtitle='', rotate=True):
             label.set_rotation(30)
             label.set_ha('right')
     fig.tight_layout()
-    fig.savefig(path, dpi=100, bbox_inches='tight')
-    plt.close(fig)
+    _finish(plt, fig, path, title, subtitle)
 
 
 def _markers(ax, x_of, markers):
@@ -146,7 +171,10 @@ def daily_lines(path, days, series, title, ylabel, subtitle='', limit=None, mark
         top = max([top] + [v for v in values if v is not None])
         drawn += 1
     if limit:
-        ax.step(x, limit[1], where='mid', color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
+        if len(x) == 1:  # one day: a step of one point draws nothing
+            ax.axhline(limit[1][0], color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
+        else:
+            ax.step(x, limit[1], where='mid', color=LIMIT, linestyle='--', linewidth=1.5, label=limit[0])
         top = max([top] + [v for v in limit[1] if v is not None])
         drawn += 1
     ax.set_ylim(0, top * 1.18)
@@ -163,16 +191,17 @@ def daily_lines(path, days, series, title, ylabel, subtitle='', limit=None, mark
 
 def ranked_bars(path, labels, values, title, xlabel, subtitle='', csv_header=('item', 'value'), reference=None,
                 integer=True, csv_rows=None, suffix='', label=None):
-    """Horizontal bars, largest on top; reference: (label, x) drawn as a black dashed line."""
-    plt, fig, ax = _figure(height=max(3.0, 0.42 * len(labels) + 1.6))
+    """Horizontal bars, largest on top, each named above its bar (long names never squeeze the plot into a
+    corner: the bars use the chart's width); reference: (label, x) drawn as a black dashed line."""
+    plt, fig, ax = _figure(height=max(3.0, 0.62 * len(labels) + 1.6))
     positions = list(range(len(labels)))[::-1]
-    ax.barh(positions, values, color=PALETTE[0], height=0.6)
-    for y, value in zip(positions, values):
+    ax.barh(positions, values, color=PALETTE[0], height=0.45, align='edge')
+    for y, name, value in zip(positions, labels, values):
         text = label(value) if label else (numbers.count(value) if integer else numbers.amount(value, 1)) + suffix
-        ax.text(value, y, '  ' + text,
-                va='center', fontsize=8)
-    ax.set_yticks(positions)
-    ax.set_yticklabels(labels, fontsize=8)
+        ax.text(value, y + 0.22, '  ' + text, va='center', fontsize=8)
+        ax.text(0, y + 0.5, name, va='bottom', ha='left', fontsize=8.5, color='#222')
+    ax.set_yticks([])
+    ax.set_ylim(-0.2, len(labels) + 0.1)
     drawn = 1 if labels else 0
     if reference:
         ax.axvline(reference[1], color=LIMIT, linestyle='--', linewidth=1.2, label=reference[0])
@@ -181,6 +210,8 @@ def ranked_bars(path, labels, values, title, xlabel, subtitle='', csv_header=('i
     ax.set_xlim(0, max(list(values) + [reference[1] if reference else 0, 1]) * 1.15)
     _value_axis(ax, xlabel, integer=integer, axis='x')
     ax.grid(False, axis='y')
+    for side in ('left', 'right', 'top'):
+        ax.spines[side].set_visible(False)
     _save(plt, fig, ax, path, title, subtitle, rotate=False)
     write_csv(path, csv_header, csv_rows if csv_rows is not None else list(zip(labels, values)))
     return drawn
@@ -245,7 +276,7 @@ def to_date(path, days, consumed, title, ylabel, subtitle='', allowance=None, pr
 @dataclass
 class Panel:
     """One object of forecast_panels: its history, the limit as reported each day, the trend and the reach."""
-    title: str
+    title: tuple  # its lines (each made plain: a name never adds one)
     history: list  # [(date, value)]
     limit: list  # [(date, value)]: a step, held until the next value (limits can be raised)
     trend: list = ()  # [(date, value)]: the fitted line, extended to the reach date
@@ -303,7 +334,10 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
             label.set_ha('right')
         _value_axis(ax, ylabel)
         ax.grid(True, axis='x', alpha=0.15)
-        ax.set_title(panel.title, loc='left', fontsize=9)
+        lines = [safe_text.plain(line) for line in panel.title]
+        if cols > 1:  # half the width: a long line is split at its clauses rather than run into the next panel
+            lines = [part for line in lines for part in (line.split('; ') if len(line) > 62 else [line])]
+        ax.set_title('\n'.join(lines), loc='left', fontsize=9, gid=MULTILINE)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis('off')
     handles = [Line2D([], [], color=PALETTE[0], linewidth=1.8, marker='o', markersize=2.5, label='count (daily max)'),
@@ -319,7 +353,6 @@ def forecast_panels(path, panels, title, ylabel, subtitle='', csv_header=(), csv
     if subtitle:
         fig.text(0.01, 0.995 - 0.35 / fig.get_figheight(), subtitle, ha='left', va='top', fontsize=9, color='#444')
     fig.tight_layout(rect=(0, 0.45 / fig.get_figheight(), 1, 1 - 0.4 / fig.get_figheight()))
-    fig.savefig(path, dpi=100, bbox_inches='tight')
-    plt.close(fig)
+    _finish(plt, fig, path, title, subtitle)
     write_csv(path, csv_header, csv_rows)
     return drawn

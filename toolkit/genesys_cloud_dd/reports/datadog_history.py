@@ -104,8 +104,13 @@ class MetricsHistory:
             body = json.loads(raw)
         except ValueError:
             raise DatadogHistoryError('Datadog metrics query: the answer is not JSON') from None
-        if not isinstance(body, dict) or not isinstance(body.get('series', []), list):
-            raise DatadogHistoryError('Datadog metrics query: the answer has no series list')
+        if isinstance(body, dict) and body.get('status') == 'error':
+            raise DatadogHistoryError(f'Datadog metrics query: refused ({str(body.get("error"))[:200]})')
+        # A Datadog answer always has its series list and its status "ok" (MetricsQueryResponse): anything else is
+        # another server's answer, named as such, not read as "no data".
+        if not isinstance(body, dict) or not isinstance(body.get('series'), list) or body.get('status') != 'ok':
+            raise DatadogHistoryError(f'Datadog metrics query: the answer from {self.url} is not a Datadog metrics '
+                                      'answer (no status "ok" and series list); check --dd-url or DD_SITE')
         return [s for s in map(_series, body.get('series') or []) if s is not None]
 
     def per_minute(self, query, first_day, last_day):

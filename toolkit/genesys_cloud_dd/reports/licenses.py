@@ -255,24 +255,21 @@ def write_report(data, out_dir, org_label=''):
                                        'run rate so far',
                               allowance=o.purchased if o else None, projection=projection)))
 
-    # 3. The cost driver: projected overage cost per charge.
-    # Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used.
-    costs = sorted(((o.name, o.projected_overage * o.overage_rate, o.currency,
-                     'overage' if o.purchased else 'billed as used') for o in outlooks
-                    if o.projected_overage and o.overage_rate and not o.withheld), key=lambda t: (-t[1], t[0]))
-    total_cost = sum(c[1] for c in costs)
-    currency = costs[0][2] if costs else ''
-    if costs:
+    # 3. The cost driver: one model for the chart and the summary (they name the same total and driver).
+    costs = cost_model(outlooks)
+    if costs.lines:
         sections.append(('What drives the projected cost', '',
-                         chart('overage_cost.png', charts.ranked_bars, [f'{c[0]} ({c[3]})' for c in costs],
-                              [c[1] for c in costs],
-                              f'Projected {n.money(total_cost, currency)} beyond the prepaid quantities: '
-                              f'{n.percent(costs[0][1], total_cost)} from {costs[0][0]}',
-                              f'projected cost at period end ({currency})',
-                              subtitle='projected quantity beyond the prepaid one x the contract\'s overage rate',
-                              label=lambda v: n.money(v, currency),
-                              csv_header=('charge', 'kind', 'projected_cost', 'currency'),
-                              csv_rows=[(c[0], c[3], round(c[1], 2), c[2]) for c in costs])))
+                         chart('overage_cost.png', charts.ranked_bars,
+                               [f'{c.charge} ({c.kind})' for c in costs.lines], [c.cost for c in costs.lines],
+                               costs.title(), f'projected cost at period end ({costs.currency})',
+                               subtitle='projected quantity beyond the prepaid one x the contract\'s overage rate '
+                                        'of each charge',
+                               label=lambda v: n.money(v, costs.currency),
+                               csv_header=('charge', 'kind', 'projected_quantity_billed', 'unit', 'overage_rate',
+                                           'projected_cost', 'currency'),
+                               csv_rows=[(c.charge, c.kind, round(c.quantity, 2), c.unit, n.amount(c.rate, 4),
+                                          round(c.cost, 2),
+                                          c.currency) for c in costs.lines])))
 
     files.append(charts.write_csv(os.path.join(out_dir, DAILY_CSV),
                                   ('date', 'charge', 'unit', 'consumed_to_date', 'purchased'),
@@ -288,7 +285,7 @@ def write_report(data, out_dir, org_label=''):
                                     c.get('overageCurrency', '')] for p in data.periods for c in p.charges]))
 
     summary = [_outlook_line(o) for o in outlooks] or ['No open billing period: nothing to project.']
-    paragraph = _paragraph(data, outlooks, costs, total_cost, currency)
+    paragraph = _paragraph(data, outlooks, costs)
     doc = Document('Licences and billing: outlook' + (f' for {org_label}' if org_label else ''))
     doc.text('Sources: Genesys Cloud billing contract and its periods, the billable usage report (one per elapsed day '
              'of the open period), licence assignments.')
@@ -316,10 +313,69 @@ def write_report(data, out_dir, org_label=''):
     doc.table(('licence', 'users'), [(k, n.count(v)) for k, v in sorted(data.assigned.items(),
                                                                          key=lambda kv: (-kv[1], kv[0]))])
     doc.heading('Files')
-    doc.bullets([f'{DAILY_CSV}: consumption to date per day and charge',
-                 f'{PERIODS_CSV}: every billing period and charge', 'one CSV per chart, of the same name'])
+    doc.files([(DAILY_CSV, 'consumption to date per day and charge'), (PERIODS_CSV, 'every billing period and charge')]
+              + [(f'{os.path.basename(p)[:-4]}.csv', 'the numbers of the chart of the same name')
+                 for p in chart_series])
     files[:0] = write_documents(doc, out_dir)
     return files, chart_series, outlooks, summary
+
+
+@dataclass
+class CostLine:
+    charge: str
+    kind: str  # 'overage' (beyond a purchased quantity) or 'billed as used' (nothing purchased)
+    quantity: float  # projected units billed beyond the prepaid quantity
+    unit: str
+    rate: float  # the contract's overage rate of this charge
+    cost: float
+    currency: str
+
+
+@dataclass
+class CostModel:
+    """The projected cost beyond the prepaid quantities, per charge, largest first: the chart's bars and title
+    and the summary's sentence are both made from it."""
+    lines: list
+
+    @property
+    def total(self):
+        return sum(c.cost for c in self.lines)
+
+    @property
+    def currency(self):
+        return self.lines[0].currency if self.lines else ''
+
+    @property
+    def driver(self):
+        return self.lines[0] if self.lines else None
+
+    def title(self):
+        d = self.driver
+        return (f'Projected {n.money(self.total, self.currency)} beyond the prepaid quantities: '
+                f'{n.percent(d.cost, self.total)} from {d.charge} ({d.kind})')
+
+    def sentence(self):
+        if not self.lines:
+            return 'No cost beyond the prepaid quantities is projected.'
+        d = self.driver
+
+        def how(c):
+            return f'{c.kind}: {_qty(c.quantity, c.unit)} at {n.amount(c.rate, 4)} {c.currency} each'
+
+        head = f'Projected cost beyond the prepaid quantities at period end: {n.money(self.total, self.currency)}, '
+        if len(self.lines) == 1:
+            return head + f'all from {d.charge} ({how(d)}) [overage_cost.png, overage_cost.csv].'
+        parts = '; '.join(f'{n.money(c.cost, c.currency)} from {c.charge} ({how(c)})' for c in self.lines)
+        return head + f'{n.percent(d.cost, self.total)} from {d.charge}: {parts} [overage_cost.png, overage_cost.csv].'
+
+
+def cost_model(outlooks):
+    """Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used; each at
+    its charge's own overage rate from the billing period."""
+    lines = [CostLine(o.name, 'overage' if o.purchased else 'billed as used', o.projected_overage, o.unit,
+                      o.overage_rate, o.projected_overage * o.overage_rate, o.currency)
+             for o in outlooks if o.projected_overage and o.overage_rate and not o.withheld]
+    return CostModel(sorted(lines, key=lambda c: (-c.cost, c.charge)))
 
 
 def _outlook_line(o):
@@ -336,7 +392,7 @@ def _outlook_line(o):
     return line + ': within the purchased quantity'
 
 
-def _paragraph(data, outlooks, costs, total_cost, currency):
+def _paragraph(data, outlooks, costs):
     out = []
     period = data.open_period
     if not period:
@@ -357,16 +413,6 @@ def _paragraph(data, outlooks, costs, total_cost, currency):
                           ', within the allowance') + '.')
         else:
             out.append(f'{o.name}: {_qty(o.consumed, o.unit)} so far, billed as used (nothing prepaid).')
-    overage = [c for c in costs if c[3] == 'overage']
-    as_used = [c for c in costs if c[3] != 'overage']
-    if overage:
-        split = (f'all from {overage[0][0]}' if len(overage) == 1 else
-                 ', '.join(f'{n.money(c[1], c[2])} from {c[0]}' for c in overage))
-        out.append(f'Projected overage cost: {n.money(sum(c[1] for c in overage), currency)}, {split} '
-                   f'[overage_cost.png].')
-    else:
-        out.append('No overage is projected for the charges with a purchased quantity.')
-    if as_used:
-        out.append('Charges with nothing prepaid, billed as used, add '
-                   + ', '.join(f'{n.money(c[1], c[2])} ({c[0]})' for c in as_used) + ' by period end.')
+    withheld = next((o.withheld for o in outlooks if o.withheld), '')
+    out.append(costs.sentence() if costs.lines or not withheld else f'No cost is projected yet: {withheld}.')
     return out

@@ -52,6 +52,8 @@ class LimitsData:
     object_days: tuple = ()  # (first, last) of the object history
     mitigations: list = field(default_factory=list)  # what the integration already does, as the customer says
     requested_value: int = None
+    action_names: dict = None  # Data Action id -> name, from the action analytics; None = not asked or refused
+    action_names_capped: bool = False  # more actions had records than were asked about
 
     @property
     def days(self):
@@ -84,6 +86,11 @@ def pull_limits(client, days, today, sleep, progress=True, stream=None, history=
                         [])
     data.ratelimits = _guard(data, story.RATELIMIT_PULL, lambda: pull.ratelimit_hours(client, first, last, bar),
                              [])
+    actions = [r for r in data.ratelimits if r.namespace == 'dataactions']
+    if actions:
+        found = _guard(data, story.ACTION_PULL, lambda: pull.action_names(client, actions), None)
+        if found:
+            data.action_names, data.action_names_capped = found
     data.limits = _guard(data, 'limit values', lambda: pull.limit_values(client), {})
     data.change_requests = _guard(data, 'limit change requests', lambda: pull.change_requests(client), [])
     data.client_names = _guard(data, 'OAuth client names', lambda: pull.oauth_client_names(client), {})
@@ -194,3 +201,10 @@ def write_tables(ev, out_dir, files):
             limit_rows.append([namespace, key, value, default, story.changes(line)])
     files.append(charts.write_csv(os.path.join(out_dir, story.LIMITS_CSV), ('namespace', 'key', 'value', 'default',
                                                                        'changes'), limit_rows))
+    check_rows = []
+    for check in ev.checks:
+        verdict = ('contradicted' if check.contradictions else 'holds') if check.checked else 'not checked'
+        check_rows.append([check.name, check.rule, check.checked, check.unit, verdict, check.reason, ''])
+        check_rows += [[check.name, '', '', '', 'contradiction', '', c] for c in check.contradictions]
+    files.append(charts.write_csv(os.path.join(out_dir, story.CONSISTENCY_CSV),
+                                  ('check', 'rule', 'checked', 'unit', 'verdict', 'note', 'contradiction'), check_rows))

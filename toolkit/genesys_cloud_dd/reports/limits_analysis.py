@@ -3,8 +3,9 @@
 Pure functions of LimitsData (no I/O), so the text, the charts and the tests read the same facts.
 """
 
+import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from .effective_limits import timeline
@@ -13,6 +14,8 @@ from .objects_analysis import outlooks
 CLIENT_LIMIT = ('platform.api', 'client.credentials.token.rate.per.minute')  # per token (one per client), a minute
 DEFAULT_CLIENT_LIMIT = 300
 NEAR = 0.9  # Genesys records a limit at 90 %; the per-minute evidence uses the same threshold
+USAGE_CSV, RATELIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv'
+RATELIMIT_PULL_NAME = 'rate-limit aggregates'  # limits_story.RATELIMIT_PULL: the pull's name in data.missing
 USAGE_FIELDS = ('requests', 'status200', 'status300', 'status400', 'status429', 'status500')
 
 
@@ -173,6 +176,171 @@ def throttled_minutes(data):
 
 
 @dataclass
+class Check:
+    """An invariant between two sources: the rule, how many items it was checked on, and every contradiction
+    (shown in the pack, never hidden). checked == 0 with a reason: the check could not be made."""
+    name: str
+    rule: str
+    unit: str  # what was checked: 'client-day', 'action'
+    checked: int = 0
+    contradictions: list = field(default_factory=list)  # one sentence each
+    reason: str = ''  # why it could not be checked
+
+    @property
+    def holds(self):
+        return self.checked > 0 and not self.contradictions
+
+
+def per_minute_events(data, names):
+    """{(client id, day, namespace, limit name): events} of the per-minute limits OAuth clients reached."""
+    events = Counter()
+    for r in data.ratelimits:
+        if r.entity_id in names and r.limit_name.endswith('.per.minute'):
+            events[(r.entity_id, r.day, r.namespace, r.limit_name)] += r.count
+    return events
+
+
+def minimum_requests(events, limit):
+    """The fewest requests `events` minutes at 90 % or more of a per-minute `limit` take."""
+    return events * math.ceil(NEAR * limit)
+
+
+def requests_check(data, names, daily):
+    """Daily requests (Usage API) against the minutes at >= 90 % of a per-minute limit (rate-limit events): each
+    event is a minute with at least 90 % of the limit's requests, so a day's requests are at least
+    events x 90 % of the limit."""
+    check = Check('Daily requests against minutes at 90 % of a per-minute limit',
+                  'On each day, an OAuth client\'s requests (Usage API) are at least its rate-limit events of a '
+                  'per-minute limit (Genesys records one when a minute reaches 90 %) times 90 % of that limit',
+                  'client-day')
+    if 'daily usage per OAuth client' in data.missing:
+        check.reason = 'the daily usage could not be read'
+        return check
+    for (client, day, namespace, limit_name), count in sorted(per_minute_events(data, names).items()):
+        value = limit_timeline(data, namespace, limit_name).at(day) or DEFAULT_CLIENT_LIMIT
+        need, got = minimum_requests(count, value), daily[client][day]['requests'] if client in daily else 0
+        check.checked += 1
+        if got < need:
+            check.contradictions.append(
+                f'{names.get(client, client)} on {day.isoformat()}: {count:,} minutes at 90 % of {value:,} a minute '
+                f'({limit_name}) take at least {need:,} requests; the Usage API counts {got:,}')
+    if not check.checked:
+        check.reason = 'no OAuth client reached a per-minute limit'
+    return check
+
+
+def velocity_check(data, names, velocity):
+    """The companion module's minutes at >= 90 % of the client limit against Genesys's rate-limit events: the
+    companion counts only the requests it instruments, so per client and day it can see fewer such minutes than
+    Genesys records, never more."""
+    check = Check('Companion minutes at 90 % against Genesys rate-limit events',
+                  'Per OAuth client and day, the minutes the companion module counted at 90 % of the limit or more '
+                  'are no more than the rate-limit events Genesys recorded for that client (the companion sees only '
+                  'the requests it instruments)', 'client-day')
+    if not velocity:
+        check.reason = 'no per-minute counts from Datadog'
+        return check
+    if RATELIMIT_PULL_NAME in data.missing:
+        check.reason = 'the rate-limit events could not be read'
+        return check
+    by_name = {}
+    for cid, name in names.items():
+        by_name.setdefault(name, cid)
+    events = Counter()
+    for (client, day, _namespace, _limit), count in per_minute_events(data, names).items():
+        events[(client, day)] += count
+    for label, days in sorted(velocity.items()):
+        client = by_name.get(label, label)
+        for day, (_busiest, near) in sorted(days.items()):
+            if not near:
+                continue
+            check.checked += 1
+            if near > events[(client, day)]:
+                check.contradictions.append(
+                    f'{label} on {day.isoformat()}: the companion counted {near:,} minutes at 90 % of the limit or '
+                    f'more; Genesys recorded {events[(client, day)]:,} rate-limit events')
+    if not check.checked:
+        check.reason = 'the companion counted no minute at 90 % of the limit'
+    return check
+
+
+def actions_check(data):
+    """Data Actions counted in the rate-limit events against the actions the Data Action analytics list."""
+    ids = sorted({r.entity_id for r in data.ratelimits if r.namespace == 'dataactions'})
+    check = Check('Data Actions counted against Data Actions listed',
+                  'Every Data Action id in the rate-limit events is an action the Data Action analytics list as '
+                  'executing in the hour of its first event', 'action')
+    if not ids:
+        check.reason = 'no Data Action reached a limit'
+    elif data.action_names is None:
+        check.reason = 'the Data Action analytics could not be read'
+    else:
+        asked = ids if not data.action_names_capped else [i for i in ids if i in data.action_names]
+        check.checked = len(asked)
+        check.contradictions = [f'{i}: in the rate-limit events, not in the Data Action analytics' for i in asked
+                                if i not in data.action_names]
+        if data.action_names_capped:
+            check.reason = f'only the first {len(asked)} of {len(ids)} actions were looked up'
+    return check
+
+
+@dataclass
+class Request:
+    value: int
+    basis: str  # where the measured peak comes from, in words
+    rule: str  # how the value follows from it
+
+
+HEADROOM = 1.25
+ROUND_TO = 50
+
+
+def round_up(value, step=ROUND_TO):
+    return int(math.ceil(value / step) * step)
+
+
+def requested(data, top, busiest, daily, names):
+    """The value to ask for and why: given, an open change request, or derived from the measured peak (the
+    busiest minute from the companion module, else the least the Genesys evidence proves) with HEADROOM."""
+    if data.requested_value:
+        return Request(data.requested_value, 'the value this request asks for (--requested-value)', '')
+    line = limit_timeline(data, top.namespace, top.limit_name)
+    pending = [v for _, v, _ in line.open_requests if v and v > top.value]
+    if pending:
+        return Request(int(pending[-1]), 'the open change request', '')
+    rule = f'the rule: the measured peak plus {round(100 * (HEADROOM - 1))} % headroom, rounded up to {ROUND_TO}'
+    if busiest and (top.namespace, top.limit_name) == CLIENT_LIMIT:
+        who, day, peak = busiest
+        basis = (f'measured peak: {peak:,} requests in one minute, by {who} on {day.isoformat()} (the companion '
+                 f'module\'s busiest minute) [busiest_minute.png]')
+        return Request(max(round_up(peak * HEADROOM), top.value + ROUND_TO), basis, rule)
+    # Without per-minute counts: in a minute above the limit the requests over it are answered 429, and such
+    # minutes are among the minutes at >= 90 %: a day's 429s spread over its events is the least excess its
+    # busiest minute had (assuming those 429s came from this limit).
+    best = None
+    for (client, day, namespace, limit_name), count in per_minute_events(data, names).items():
+        if (namespace, limit_name) != (top.namespace, top.limit_name) or client not in daily:
+            continue
+        value = line.at(day) or top.value
+        r429 = daily[client][day]['status429']
+        peak = value + math.ceil(r429 / count) if r429 else math.ceil(NEAR * value)
+        if best is None or (peak, day) > (best[0], best[2]):
+            best = (peak, client, day, count, r429, value)
+    if best is None:
+        return Request(top.value * 2, 'no measured peak', 'twice the current value; set --requested-value')
+    peak, client, day, count, r429, value = best
+    who = names.get(client, client)
+    if r429:
+        basis = (f'measured peak: at least {peak:,} requests in one minute, by {who} on {day.isoformat()}, whose '
+                 f'{r429:,} HTTP 429 answers that day fell in its {count:,} minutes at 90 % of {value:,} or more: '
+                 f'{value:,} + {r429:,} / {count:,}, rounded up [{USAGE_CSV}, {RATELIMITS_CSV}]')
+    else:
+        basis = (f'measured peak: at least {peak:,} requests in one minute (90 % of {value:,}; no HTTP 429 answers '
+                 f'on the days the limit was reached) [{RATELIMITS_CSV}]')
+    return Request(max(round_up(peak * HEADROOM), top.value + ROUND_TO), basis, rule)
+
+
+@dataclass
 class Evidence:
     """Every fact the pack states, computed once."""
     data: object
@@ -194,6 +362,17 @@ class Evidence:
     near_minutes: int
     minutes_429: dict  # client label -> [minutes with 429s]
     objects: list  # objects_analysis.Outlook, nearest their limit first
+    checks: list = field(default_factory=list)  # [Check]: the invariants between the sources
+    request: Request = None  # the value to ask for (None without a binding limit)
+    action_names: dict = field(default_factory=dict)  # Data Action id -> name (the id when not listed)
+
+    @property
+    def asked(self):
+        return len(self.data.days)
+
+    @property
+    def contradictions(self):
+        return sum(len(c.contradictions) for c in self.checks)
 
 
 def analyse(data) -> Evidence:
@@ -212,12 +391,18 @@ def analyse(data) -> Evidence:
     velocity = velocity_by_client(data, names) if data.velocity else {}
     busiest = max(((c, d, v[0]) for c in velocity for d, v in velocity[c].items()), key=lambda t: (t[2], t[1]),
                   default=None)
+    top = headline(data, found)
+    actions = [r for r in data.ratelimits if r.namespace == 'dataactions']
     return Evidence(
         data=data, names=names, daily=daily, totals=totals, with_data=with_data, axis=axis, bindings=found,
-        headline=headline(data, found), ranked_clients=ranked_clients, throttled=throttled,
+        headline=top, ranked_clients=ranked_clients, throttled=throttled,
         total_429=sum(t['status429'] for t in totals.values()),
         days_429=sorted({d for c in daily for d, v in daily[c].items() if v['status429']}),
         top_endpoints=sorted(by_endpoint.items(), key=lambda kv: (-kv[1], kv[0]))[:12],
-        actions=[r for r in data.ratelimits if r.namespace == 'dataactions'],
+        actions=actions,
         velocity=velocity, busiest=busiest, near_minutes=sum(v[1] for c in velocity for v in velocity[c].values()),
-        minutes_429=throttled_minutes(data), objects=outlooks(data.objects or []))
+        minutes_429=throttled_minutes(data), objects=outlooks(data.objects or []),
+        checks=[requests_check(data, names, daily), actions_check(data)]
+        + ([velocity_check(data, names, velocity)] if data.velocity is not None else []),
+        request=requested(data, top, busiest, daily, names) if top else None,
+        action_names={r.entity_id: (data.action_names or {}).get(r.entity_id, r.entity_id) for r in actions})

@@ -8,8 +8,10 @@ from .. import numbers as n
 from . import charts
 from .datadog_history import OBJECT_TAGS, OBJECTS_COUNT, OBJECTS_LIMIT, VELOCITY_429, VELOCITY_REQUESTS
 from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, NEAR, limit_timeline, limit_unit, longest_run
-from .limits_story import run_phrase
+from .limits_story import actions_phrase, days_phrase, run_phrase, share_429
 from .objects_analysis import REACHED, headline, label, outlook_phrase, share, urgency
+
+EVENTS_AXIS = 'rate-limit events (minutes at >= 90 % of the limit)'
 
 
 def draw(ev, out_dir):
@@ -66,10 +68,12 @@ def _binding_limit(ev, chart):
             per[r.entity_id][r.day] += r.count
     chart('binding_limit.png', charts.daily_bars, axis,
           top_series(top.clients, lambda cs: [sum(per[c][d] for c in cs) for d in axis], lambda c: ev.names.get(c, c)),
-          f'{top.limit_name} reached 90 % on {top.days_hit} of {n.plural(top.days_with_data, "day")} with data',
-          'rate-limit events per day',
-          subtitle=f'{top.namespace}; limit in force per client: {in_force(line, axis, top.limit_name)}; events per '
-                   f'OAuth client (Genesys rate-limit aggregates)',
+          f'{top.limit_name} reached 90 % on {days_phrase(ev, top.days_hit)}',
+          EVENTS_AXIS,
+          subtitle=f'{top.namespace}; limit in force per client: {in_force(line, axis, top.limit_name)}; '
+                   f'{n.plural(top.hours_hit, "hour")} in total, the longest run '
+                   f'{n.plural(top.longest_hours, "consecutive hour")} on {n.iso(top.longest_day)}; per OAuth client '
+                   f'(Genesys rate-limit aggregates)',
           markers=markers)
 
 
@@ -126,8 +130,9 @@ def _status_429(ev, chart):
     chart('status_429.png', charts.daily_bars, axis,
           top_series(ev.throttled, lambda cs: [sum(daily[c][d]['status429'] for c in cs) for d in axis],
                      lambda c: names.get(c, c)),
-          f'{n.count(ev.total_429)} HTTP 429 answers on {len(ev.days_429)} of {n.plural(len(ev.with_data), "day")}'
-          + share, '429 answers per day', subtitle='per OAuth client (Genesys Usage API, daily aggregates)',
+          f'{n.count(ev.total_429)} HTTP 429 answers on {days_phrase(ev, len(ev.days_429))}'
+          + share, '429 answers per day',
+          subtitle=f'{share_429(ev)}; per OAuth client (Genesys Usage API, daily aggregates)',
           empty_text='no 429 answers in this period')
 
 
@@ -155,13 +160,17 @@ def _data_action_bursts(ev, chart):
     first_limit = sorted(per_limit)[0]
     line = limit_timeline(ev.data, 'dataactions', first_limit)
     markers = [(d, f'requested {n.count(v or 0)} ({s})') for d, v, s in line.open_requests if axis[0] <= d <= axis[-1]]
+    per_action = defaultdict(Counter)
+    for r in ev.actions:
+        per_action[r.entity_id][r.day] += r.count
+    ranked = sorted(per_action, key=lambda a: (-sum(per_action[a].values()), ev.action_names.get(a, a)))
     chart('data_action_bursts.png', charts.daily_bars, axis,
-          [(k, [per_limit[k][d] for d in axis]) for k in sorted(per_limit)],
-          f'Data Actions reached 90 % of {first_limit} on {len({r.day for r in ev.actions})} of '
-          f'{n.plural(len(ev.with_data), "day")} with data', 'rate-limit events per day',
-          subtitle=f'{n.plural(len({r.entity_id for r in ev.actions}), "action")}, '
-                   f'{n.plural(len({r.hour for r in ev.actions}), "hour")} in total; limit in force: '
-                   f'{in_force(line, axis, first_limit)} (Genesys rate-limit aggregates)', markers=markers)
+          top_series(ranked, lambda ids: [sum(per_action[a][d] for a in ids) for d in axis],
+                     lambda a: ev.action_names.get(a, a)),
+          f'Data Actions reached 90 % of {first_limit} on {days_phrase(ev, len({r.day for r in ev.actions}))}',
+          'rate-limit events (minutes at >= 90 %)',
+          subtitle=f'{actions_phrase(ev)}, {n.plural(len({r.hour for r in ev.actions}), "hour")} in total; limit '
+                   f'in force: {in_force(line, axis, first_limit)} (Genesys rate-limit aggregates)', markers=markers)
 
 
 def _ratelimit_events(ev, chart):
@@ -174,7 +183,7 @@ def _ratelimit_events(ev, chart):
            for k in sorted(by_limit, key=lambda k: (-sum(by_limit[k].values()), k))],
           f'{n.plural(len(by_limit), "limit")} reached 90 % at least once'
           + (f'; {ev.headline.limit_name} binds for the most clients' if ev.headline else ''),
-          'rate-limit events per day',
+          EVENTS_AXIS,
           subtitle='all entities (OAuth clients, Data Actions, users); Genesys rate-limit aggregates',
           empty_text='no trackable limit reached 90 % in this period')
 
@@ -228,9 +237,9 @@ def _object_history(ev, chart):
         reach = ((o.reach, h.limit, f'around {n.iso(o.reach)}') if isinstance(o.reach, date) and o.reach <= view
                  else None)
         panels.append(charts.Panel(
-            f'{label(h.tags)} ({h.tags.get("namespace", "")} {h.tags.get("limit_key", "")})\n'
-            f'{n.count(h.count)} of {n.count(h.limit)} ({share(o)}) on {n.iso(last)}; '
-            f'{outlook_phrase(o)}', h.counts, h.limits, line, reach))
+            (f'{label(h.tags)} ({h.tags.get("namespace", "")} {h.tags.get("limit_key", "")})',
+             f'{n.count(h.count)} of {n.count(h.limit)} ({share(o)}) on {n.iso(last)}; {outlook_phrase(o)}'),
+            h.counts, h.limits, line, reach))
         tags = [h.tags.get(t, '') for t in OBJECT_TAGS]
         rows += [tags + [n.iso(d), v, h.limit_on(d), '' if trend is None else trend.at(d)]
                  for d, v in h.counts]

@@ -8,12 +8,32 @@ from datetime import timedelta
 
 from .. import numbers as n
 from .document import Document
-from .limits_analysis import CLIENT_LIMIT, DEFAULT_CLIENT_LIMIT, limit_timeline, limit_unit, longest_run
+from .limits_analysis import (
+    CLIENT_LIMIT,
+    DEFAULT_CLIENT_LIMIT,
+    RATELIMIT_PULL_NAME,
+    RATELIMITS_CSV,
+    USAGE_CSV,
+    limit_timeline,
+    limit_unit,
+    longest_run,
+)
 from .objects_analysis import label, outlook_phrase, share, urgency
 
-USAGE_CSV, RATELIMITS_CSV, LIMITS_CSV = 'usage_daily.csv', 'ratelimits_hourly.csv', 'limits.csv'
-HISTORY_CSV = 'object_limits_history.csv'
-RATELIMIT_PULL = 'rate-limit aggregates'  # the name limits.pull_limits gives that pull in its notes
+LIMITS_CSV = 'limits.csv'
+HISTORY_CSV, CONSISTENCY_CSV = 'object_limits_history.csv', 'consistency.csv'
+RATELIMIT_PULL = RATELIMIT_PULL_NAME  # the name limits.pull_limits gives that pull in its notes
+ACTION_PULL = 'Data Action names (Data Action analytics)'
+EVENT_MEANING = ('A rate-limit event is Genesys\'s record that a trackable limit reached 90 %; for a per-minute limit '
+                 'this pack reads one event as one minute at 90 % of the limit or more (270 requests or more in a '
+                 'minute against a limit of 300).')
+
+
+def days_phrase(ev, days):
+    """'12 of the 35 days with data (90 asked)': what exists against what was asked."""
+    with_data = len(ev.with_data)
+    asked = f' ({ev.asked} asked)' if with_data < ev.asked else ''
+    return f'{days} of the {n.plural(with_data, "day")} with data{asked}'
 
 
 def run_phrase(run, start, who):
@@ -30,7 +50,7 @@ def _clients_text(names_):
 
 def paragraph(ev):
     """The summary a reviewer reads first: each sentence names the file that proves it."""
-    data, top, names, totals = ev.data, ev.headline, ev.names, ev.totals
+    data, top, names = ev.data, ev.headline, ev.names
     out = []
     with_data = len(ev.with_data)
     if top:
@@ -46,7 +66,7 @@ def paragraph(ev):
                    f'{limit_unit(top.limit_name)} per OAuth client, in force on {n.iso(top.last_hit)}, the last day '
                    f'it was reached{raised}). Genesys recorded '
                    f'it at 90 % or more for {_clients_text([names.get(c, c) for c in top.clients])} on '
-                   f'{top.days_hit} of the {n.plural(with_data, "day")} with data, in '
+                   f'{days_phrase(ev, top.days_hit)}, in '
                    f'{n.plural(top.hours_hit, "hour")} in total; the longest '
                    f'run was {n.plural(top.longest_hours, "consecutive hour")}, on {n.iso(top.longest_day)} '
                    f'[binding_limit.png, {RATELIMITS_CSV}].')
@@ -56,15 +76,13 @@ def paragraph(ev):
     else:
         out.append(f'No OAuth client reached a trackable limit at 90 % in the {n.plural(with_data, "day")} with data '
                    f'[{RATELIMITS_CSV}].')
-    ids = set(top.clients) if top else set(totals)
-    c429 = sum(totals[c]['status429'] for c in ids if c in totals)
-    creq = sum(totals[c]['requests'] for c in ids if c in totals)
-    if c429:
+    if ev.total_429:
         worst = ev.top_endpoints[0] if ev.top_endpoints else None
-        out.append(f'{"These clients" if top else "The OAuth clients"} received {n.count(c429)} HTTP 429 answers, '
-                   f'{n.percent(c429, creq, 2)} of their {n.count(creq)} requests'
+        out.append(f'The OAuth clients received {n.count(ev.total_429)} HTTP 429 answers on '
+                   f'{days_phrase(ev, len(ev.days_429))}, {share_429(ev)}'
                    + (f'; the most on {worst[0][1]} {worst[0][2]} ({names.get(worst[0][0], worst[0][0])}, '
-                      f'{n.count(worst[1])})' if worst else '') + ' [status_429.png, status_429_endpoints.csv].')
+                      f'{n.count(worst[1])})' if worst else '') + ' [status_429.png, status_429_endpoints.png].')
+    out.append(consistency_sentence(ev))
     busiest = ev.busiest
     if busiest:
         line = limit_timeline(data, *CLIENT_LIMIT)
@@ -88,18 +106,44 @@ def paragraph(ev):
         out.append(objects_sentence(ev))
     actions = ev.actions
     if actions:
-        how_many = n.plural(len({r.entity_id for r in actions}), 'action')
-        out.append(f'Data Actions reached 90 % of their limits on {len({r.day for r in actions})} of the '
-                   f'{n.plural(with_data, "day")} with data, across {how_many} [data_action_bursts.png].')
+        limits_ = sorted({r.limit_name for r in actions})
+        out.append(f'Data Actions reached 90 % of {", ".join(limits_)} on '
+                   f'{days_phrase(ev, len({r.day for r in actions}))}, across {actions_phrase(ev)} '
+                   f'[data_action_bursts.png].')
     if data.mitigations:
         out.append('What the integration already does: ' + '; '.join(data.mitigations) + '.')
     else:
         out.append('What the integration already does: not stated (add it with --mitigation, e.g. "retries 429s '
                    'after Retry-After with exponential backoff").')
-    if top:
-        value, basis = requested_value(data, top, busiest)
-        out.append(f'Requested: {top.limit_name} = {n.count(value)} ({basis}).')
+    if ev.request:
+        r = ev.request
+        out.append(f'Requested: {top.limit_name} = {n.count(r.value)} ({r.basis}' + (f'; {r.rule}' if r.rule else '')
+                   + ').')
     return out
+
+
+def share_429(ev):
+    requests = sum(t['requests'] for t in ev.totals.values())
+    return f'{n.percent(ev.total_429, requests, 2)} of their {n.count(requests)} requests'
+
+
+def actions_phrase(ev):
+    """'6 actions (A, B, C and 3 more)': how many distinct actions, by the names the analytics list."""
+    names = sorted(set(ev.action_names.values()))
+    return f'{n.plural(len(ev.action_names), "action")} ({_clients_text(names)})'
+
+
+def consistency_sentence(ev):
+    broken = [c for c in ev.checks if c.contradictions]
+    if broken:
+        return (f'The sources contradict each other in {n.plural(ev.contradictions, "place")} ('
+                + '; '.join(f'{c.name.lower()}: {len(c.contradictions)} of {n.plural(c.checked, c.unit)}'
+                            for c in broken) + f'), shown under "Do the sources agree?" [{CONSISTENCY_CSV}].')
+    held = [c for c in ev.checks if c.holds]
+    if not held:
+        return f'No cross-check between the sources could be made [{CONSISTENCY_CSV}].'
+    return ('The sources agree: ' + '; '.join(f'{c.name.lower()} on all {n.plural(c.checked, c.unit)}'
+                                              for c in held) + f' [{CONSISTENCY_CSV}].')
 
 
 def objects_sentence(ev, shown=3):
@@ -111,20 +155,6 @@ def objects_sentence(ev, shown=3):
     return (f'Object limits (daily maximum from Datadog, {n.iso(first)} to {n.iso(last)}; trend by least squares), '
             f'nearest their limit: ' + '; '.join(parts) + f' [object_limits_history.png, {HISTORY_CSV}, '
             f'object_limits.csv].')
-
-
-def requested_value(data, top, busiest):
-    """The value to ask for, and why: as given, an open change request, the evidence, or twice today's."""
-    if data.requested_value:
-        return data.requested_value, 'the value this request asks for'
-    line = limit_timeline(data, top.namespace, top.limit_name)
-    pending = [v for _, v, _ in line.open_requests if v and v > top.value]
-    if pending:
-        return pending[-1], 'the open change request'
-    if busiest and (top.namespace, top.limit_name) == CLIENT_LIMIT:
-        value = int(-(-busiest[2] * 1.25 // 50) * 50)
-        return max(value, top.value + 50), 'the busiest minute observed plus 25 % headroom, rounded up to 50'
-    return top.value * 2, 'twice the current value; set --requested-value'
 
 
 def summary_lines(ev):
@@ -180,16 +210,18 @@ def document(ev, org_label, paragraph, summary, chart_series):
         doc.bullets([f'Not included: {note}' for note in data.notes])
     sections = [
         ('binding_limit.png', 'The binding limit, per day and client',
-         'Each bar counts the rate-limit events Genesys recorded when a client reached 90 % of the limit; dashed '
-         'lines mark raises and open change requests.'),
+         f'{EVENT_MEANING} Each bar counts those minutes per day and client; dashed lines mark raises and open '
+         'change requests.'),
         ('busiest_minute.png', 'Busiest minute per day against the limit in force',
          'From the companion module\'s per-minute request counts; the dashed step is the limit in force that day.'),
         ('minutes_429.png', 'Minutes with 429 answers per day and client',
          'From the companion module\'s per-minute 429 counts: how long clients were throttled.'),
         ('status_429.png', 'HTTP 429 answers per day and client', ''),
         ('status_429_endpoints.png', '429 answers per client and URL template', ''),
-        ('data_action_bursts.png', 'Data Action bursts', 'Data Actions are limited per action, not per client.'),
-        ('ratelimit_events.png', 'Every trackable limit reached', ''),
+        ('data_action_bursts.png', 'Data Action bursts',
+         'Data Actions are limited per action, not per client; each event is a minute in which an action\'s '
+         'concurrent executions reached 90 % of the limit.'),
+        ('ratelimit_events.png', 'Every trackable limit reached', 'Rate-limit events of every entity, per limit.'),
         ('object_limits_history.png', 'Object limits over time, with the date each reaches its limit',
          'The daily maximum of each count (solid), the limit as reported each day (dashed, a step when raised) and '
          'the least-squares trend of the count extended to the limit (dotted); the objects nearest their limit.'),
@@ -203,6 +235,22 @@ def document(ev, org_label, paragraph, summary, chart_series):
             doc.chart(heading, text, name)
     doc.heading('Which limit binds, for which client')
     doc.bullets(summary)
+    doc.heading('Do the sources agree?')
+    doc.text('Each pair of sources that measure the same thing is checked against a stated rule; a contradiction '
+             f'is listed here, never dropped. {EVENT_MEANING}')
+    items = []
+    for check in ev.checks:
+        if check.checked:
+            verdict = (f'{len(check.contradictions)} contradictions in {n.plural(check.checked, check.unit)}'
+                       if check.contradictions else f'holds on all {n.plural(check.checked, check.unit)}')
+        else:
+            verdict = 'not checked: ' + check.reason
+        items.append(f'{check.name}: {verdict}. Rule: {check.rule}.'
+                     + (f' ({check.reason})' if check.checked and check.reason else ''))
+        items += [f'Contradiction: {c}' for c in check.contradictions[:20]]
+        if len(check.contradictions) > 20:
+            items.append(f'... and {len(check.contradictions) - 20} more contradictions in {CONSISTENCY_CSV}')
+    doc.bullets(items)
     doc.heading('OAuth clients')
     doc.table(('client', 'requests', 'busiest day', 'requests that day', '429 answers', 'days with 429s'),
               [(names.get(c, c), n.count(totals[c]['requests']), *_peak(daily[c]), n.count(totals[c]['status429']),
@@ -221,10 +269,12 @@ def document(ev, org_label, paragraph, summary, chart_series):
     else:
         doc.text('None.')
     doc.heading('Files')
-    doc.bullets([f'{USAGE_CSV}: requests and status codes per day, OAuth client, URL template and method',
-                 f'{RATELIMITS_CSV}: rate-limit events per hour, limit and entity, with the limit in force',
-                 f'{LIMITS_CSV}: every limit value, its default and its changes',
-                 'one CSV per chart, of the same name'])
+    doc.files([(USAGE_CSV, 'requests and status codes per day, OAuth client, URL template and method'),
+               (RATELIMITS_CSV, 'rate-limit events per hour, limit and entity, with the limit in force'),
+               (LIMITS_CSV, 'every limit value, its default and its changes'),
+               (CONSISTENCY_CSV, 'every cross-check between the sources and each contradiction')]
+              + [(f'{os.path.basename(p)[:-4]}.csv', 'the numbers of the chart of the same name')
+                 for p in chart_series])
     return doc
 
 

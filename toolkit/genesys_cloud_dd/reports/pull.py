@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from datadog_checks.genesys_cloud.client import GenesysApiError, PermissionDenied  # noqa: F401  (re-exported for the reports)
 from datadog_checks.genesys_cloud.collectors.api_usage import NEW_DONE, NEW_FAILED, NEW_METRICS, PAGE_SIZE
 from datadog_checks.genesys_cloud.collectors.api_usage import NEW_JOBS as USAGE_JOBS
+from datadog_checks.genesys_cloud.collectors.data_actions import PATH as ACTION_AGGREGATES
 from datadog_checks.genesys_cloud.collectors.oauth_clients import PATH as OAUTH_CLIENTS
 from datadog_checks.genesys_cloud.collectors.rate_limits import METRIC as RATELIMIT_METRIC
 from datadog_checks.genesys_cloud.collectors.rate_limits import PATH as RATELIMITS
@@ -150,6 +151,27 @@ def ratelimit_hours(client, first: date, last: date, progress=None):
         if progress:
             progress.step(f'rate limits {start.isoformat()}..{end.isoformat()}')
     return rows
+
+
+def action_names(client, records, most=50):
+    """{action id: name} of the Data Actions with rate-limit records, from the Data Action analytics: one query
+    per action, over the hour of its first record, filtered on its id (an action that reached a concurrency limit
+    executed in that hour, so it is listed there). An id the analytics do not list is left out: the pack shows it
+    as a contradiction between the two sources. At most `most` actions are asked about."""
+    first = {}
+    for r in sorted(records, key=lambda r: r.hour):
+        first.setdefault(r.entity_id, r.hour)
+    names = {}
+    for action_id, hour in list(first.items())[:most]:
+        body = {'interval': f'{hour.strftime("%Y-%m-%dT%H:%M:%S.000Z")}/'
+                            f'{(hour + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}',
+                'metrics': ['tTotalExecution'], 'groupBy': ['actionId', 'actionName'],
+                'filter': {'type': 'and', 'predicates': [{'dimension': 'actionId', 'value': action_id}]}}
+        for result in (client.post(ACTION_AGGREGATES, body) or {}).get('results') or []:
+            group = result.get('group') or {}
+            if group.get('actionId') == action_id:
+                names[action_id] = str(group.get('actionName') or action_id)
+    return names, len(first) > most
 
 
 def limit_values(client, progress=None):

@@ -40,9 +40,13 @@ PRESENCE_DISPLAY = {
 }
 _SEED_SALT = 0x11CE45E
 
-CX_CHARGE = {'name': 'Genesys Cloud CX 3 Concurrent User', 'sku': 'GC-CX3-CONCURRENT', 'unit': 'User'}
-TOKEN_CHARGE = {'name': 'AI Experience Tokens', 'sku': 'GC-AI-TOKENS', 'unit': 'Token'}
-VOICE_CHARGE = {'name': 'Genesys Cloud Voice Minutes', 'sku': 'GC-VOICE-MIN', 'unit': 'Minute'}
+# Overage rates per unit, USD: illustrative (UNVERIFIED, no public price list is used), of the right order: a
+# concurrent user costs far more than a token, a token far more than a voice minute.
+CX_CHARGE = {'name': 'Genesys Cloud CX 3 Concurrent User', 'sku': 'GC-CX3-CONCURRENT', 'unit': 'User',
+             'overage_rate': 225.0}
+TOKEN_CHARGE = {'name': 'AI Experience Tokens', 'sku': 'GC-AI-TOKENS', 'unit': 'Token', 'overage_rate': 1.0}
+VOICE_CHARGE = {'name': 'Genesys Cloud Voice Minutes', 'sku': 'GC-VOICE-MIN', 'unit': 'Minute',
+                'overage_rate': 0.02}
 TOKENS_PER_CX_USER = 350  # community figure for concurrent orgs (UNVERIFIED), used only to size the allowance
 
 

@@ -1,23 +1,27 @@
 """Rate-limit records (a trackable limit reached 90 %): ground truth for the rate-limit aggregates query.
 
-Records are drawn per hour of the org's history from the seed, and only become visible once the emulator
-clock has passed them, so they "arrive" as tests move the clock. `late(...)` inserts a record whose time is
-already in the past, as a bucket that the platform publishes late. Whether `entityId` is the OAuth client id is
-UNVERIFIED (reference 4.4); the emulator mostly uses client ids, and sometimes an id that is no client.
+Records come from data/traffic.py's per-minute streams (one per client and minute at 90 % of its limit in
+force, one per Data Action and minute whose concurrent executions reach 90 %), so they agree with the daily
+usage and its 429s; they only become visible once the emulator clock has passed them, so they "arrive" as
+tests move the clock. `late(...)` inserts a record whose time is already in the past, as a bucket that the
+platform publishes late. Whether `entityId` is the OAuth client id is UNVERIFIED (reference 4.4): the emulator
+uses client ids for clients and the Data Action's id for actions.
 """
 
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-# (namespace, limitName, limit value) of trackable limits (keys from reference 4.2 / 4.3; values are defaults).
+from .traffic import traffic
+from .usage import usage_history
+
+# (namespace, limitName, default value) of the trackable limits the emulator records (reference 4.2 / 4.3).
 TRACKED_LIMITS = (
     ('platform.api', 'client.credentials.token.rate.per.minute', 300),
     ('platform.api', 'token.rate.per.minute', 300),
     ('platform.api', 'org.app.user.rate.per.minute', 3000),
     ('dataactions', 'actions.concurrent.executions.max', 50),
 )
-HOURLY_PROBABILITY = 0.35
 
 
 @dataclass(frozen=True)
@@ -34,38 +38,26 @@ class RateLimitHistory:
     def __init__(self, org):
         self.org = org
         self.start = org.anchor - timedelta(days=org.options.days)
-        self._hours = {}
+        self._days = {}
         self._late = []
         self._lock = threading.Lock()
 
-    def _hour(self, hour_start):
-        if hour_start not in self._hours:
-            rng = self.org.rng(f'ratelimits:{hour_start.isoformat()}')
-            records = []
-            if rng.random() < HOURLY_PROBABILITY:
-                with self.org.lock:
-                    clients = [c.id for c in self.org.oauth_clients if not c.is_check_client]
-                for _ in range(rng.randint(1, 3)):
-                    namespace, limit_name, value = rng.choice(TRACKED_LIMITS)
-                    if namespace == 'dataactions' or not clients:
-                        entity = f'{rng.getrandbits(64):016x}-action'  # a Data Action, not a client
-                    else:
-                        entity = rng.choice(clients)
-                    when = hour_start + timedelta(seconds=rng.randrange(3600))
-                    records.append(RateLimitRecord(when, namespace, limit_name, entity, value, rng.randint(1, 40)))
-            self._hours[hour_start] = records
-        return self._hours[hour_start]
+    def _day(self, day):
+        if day not in self._days:
+            self._days[day] = [RateLimitRecord(r.time, r.namespace, r.limit_name, r.entity_id, r.max, r.count)
+                               for r in traffic(self.org).records(day, usage_history(self.org).background_total)]
+        return self._days[day]
 
     def records(self, start: datetime, end: datetime):
         """Records visible now with start <= time < end."""
         now = self.org.clock.now()
         end = min(end, now + timedelta(microseconds=1))
         out = []
-        hour = max(start, self.start).replace(minute=0, second=0, microsecond=0)
+        day = max(start, self.start).date()
         with self._lock:
-            while hour < end:
-                out.extend(r for r in self._hour(hour) if start <= r.time < end and r.time <= now)
-                hour += timedelta(hours=1)
+            while day <= end.date():
+                out.extend(r for r in self._day(day) if start <= r.time < end and r.time <= now)
+                day += timedelta(days=1)
             out.extend(r for r in self._late if start <= r.time < end and r.time <= now)
         return sorted(out, key=lambda r: r.time)
 

@@ -1,14 +1,19 @@
 """API usage per OAuth client, URL template, HTTP method and UTC day: ground truth for the Usage API.
 
 Every client of the org has a profile (the endpoints it calls and how hard), and each (client, day) has
-deterministic counts drawn from the org seed. Days run from `org.anchor - days` to yesterday of the
-emulator clock: the current UTC day is never available, as on the platform (reference 5.4).
+deterministic background counts drawn from the org seed, with no 429 (kept under 80 % of any per-minute limit
+in every minute); data/traffic.py adds the client's bursts from its per-minute stream: the requests sent
+in minutes at about the limit and the 429s of the minutes above it, on the endpoint the client bursts on (its
+busiest). Days run from `org.anchor - days` to yesterday of the emulator clock: the current UTC day is never
+available, as on the platform (reference 5.4).
 
 Tests use the same functions the routes use: `aggregate(org, first_day, last_day, 'Day', group_by)`.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+
+from .traffic import background_cap, traffic
 
 # Real Platform API template URIs with the method an integration typically calls them with.
 ENDPOINTS = (
@@ -96,6 +101,7 @@ class UsageHistory:
         self.first_day = org.anchor.date() - timedelta(days=org.options.days)
         self._profiles = {}
         self._rows = {}
+        self._background = {}
 
     def last_day(self) -> date:
         """The latest complete UTC day: the platform never serves the current day."""
@@ -131,21 +137,56 @@ class UsageHistory:
             rows.extend(self._rows[key])
         return rows
 
-    def _draw(self, client, day):
+    def background(self, client, day):
+        """The client's rows of `day` without its bursts: no 429 (no minute near a limit), cached."""
+        key = (client.id, day)
+        if key in self._background:
+            return self._background[key]
         rng = self.org.rng(f'usage:{client.id}:{day.isoformat()}')
         weekday = 0.35 if day.weekday() >= 5 else 1.0
+        cap = background_cap(300)
         rows = []
         for uri, method, base in self.profile(client):
             requests = int(base * weekday * rng.uniform(0.6, 1.4))
             if requests == 0:
                 continue
             status400 = int(requests * rng.choice((0, 0, 0.01, 0.03, 0.12)))
-            status429 = int(status400 * rng.choice((0, 0, 0.5, 1.0)))
+            rng.random()  # the draw that once chose a 429 share: kept so the other counts stay as they were
             status500 = int(requests * rng.choice((0, 0, 0, 0.002, 0.02)))
             status300 = int(requests * rng.choice((0, 0, 0, 0.01))) if method == 'GET' else 0
             status200 = requests - status400 - status500 - status300
-            rows.append(UsageRow(client.id, uri, method, day, requests, status200, status300, status400,
-                                 status429, status500))
+            rows.append(UsageRow(client.id, uri, method, day, requests, status200, status300, status400, 0,
+                                 status500))
+        total = sum(r.requests for r in rows)
+        if total > cap:  # a heavy client is spread thinner rather than over a limit: bursts are drawn on purpose
+            rows = [_scaled(r, cap / total) for r in rows]
+            rows = [r for r in rows if r.requests]
+        self._background[key] = rows
+        return rows
+
+    def background_total(self, client, day) -> int:
+        return sum(r.requests for r in self.background(client, day))
+
+    def burst_endpoint(self, client):
+        """The endpoint a client's bursts go to: its busiest one."""
+        uri, method, _ = max(self.profile(client), key=lambda p: (p[2], p[0], p[1]))
+        return uri, method
+
+    def _draw(self, client, day):
+        rows = list(self.background(client, day))
+        burst = traffic(self.org).day(client, day, sum(r.requests for r in rows))
+        if not burst.extra:
+            return rows
+        uri, method = self.burst_endpoint(client)
+        at = next((i for i, r in enumerate(rows) if (r.template_uri, r.http_method) == (uri, method)), None)
+        row = rows[at] if at is not None else UsageRow(client.id, uri, method, day, 0, 0, 0, 0, 0, 0)
+        served = burst.extra - burst.status429
+        row = replace(row, requests=row.requests + burst.extra, status200=row.status200 + served,
+                      status400=row.status400 + burst.status429, status429=burst.status429)
+        if at is None:
+            rows.append(row)
+        else:
+            rows[at] = row
         return rows
 
     def rows(self, first_day: date, last_day: date):
@@ -155,6 +196,13 @@ class UsageHistory:
             out.extend(self.day_rows(day))
             day += timedelta(days=1)
         return out
+
+
+def _scaled(row, factor):
+    requests = int(row.requests * factor)
+    status300, status400, status500 = (int(v * factor) for v in (row.status300, row.status400, row.status500))
+    return replace(row, requests=requests, status200=requests - status300 - status400 - status500,
+                   status300=status300, status400=status400, status500=status500)
 
 
 def usage_history(org) -> UsageHistory:

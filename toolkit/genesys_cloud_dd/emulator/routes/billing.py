@@ -74,8 +74,8 @@ def get_billing_period(request):
             'fairuseQuantity': 0.0,
             'actualQuantity': actual,
             'overageQuantity': overage,
-            'overageRate': 1.5,
-            'overageCharge': round(overage * 1.5, 2),
+            'overageRate': spec['overage_rate'],
+            'overageCharge': round(overage * spec['overage_rate'], 2),
             'overageCurrency': 'USD',
         }
         charge.update(extra)
