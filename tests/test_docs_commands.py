@@ -76,6 +76,7 @@ def reader(tmp_path_factory):
         env.update(PATH=f'{env_dir / "bin"}{os.pathsep}{env["PATH"]}', VIRTUAL_ENV=str(env_dir),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', DD_API_KEY=DD_API_KEY_CANARY, DD_APP_KEY=DD_API_KEY_CANARY,
                    DD_DD_URL=fake.url, GENESYS_CLOUD_CLIENT_ID=emulator.client_id,
+                   GENESYS_CLOUD_DD_STATE_DIR=str(work / 'check-state'),
                    GENESYS_CLOUD_CLIENT_SECRET=SECRET_CANARY, MPLBACKEND='Agg')
         yield {'work': work, 'env': env, 'emulator': emulator, 'fake': fake, 'port': _free_port()}
 
