@@ -38,7 +38,7 @@ bench: $(VENV)/.installed
 # dist/: the Agent wheel (the check only), the toolkit wheel and the companion wheel.
 wheel: $(VENV)/.ready
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
-	$(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
+	GENESYS_CLOUD_DD_PORTABLE=1 $(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist companion
 
 $(VENV)/.ready: requirements/dev.txt

@@ -29,7 +29,7 @@ from tests.fake_datadog import FakeDatadog
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
-INSTALL = 'pip install . "./toolkit[reports]"'
+INSTALL = 'pip install "./toolkit[reports]"'
 EMULATOR_PORT = re.compile(r'(127\.0\.0\.1|localhost):8080\b|--port 8080\b')
 
 
@@ -65,6 +65,10 @@ def reader(tmp_path_factory):
     env_dir = work / 'venv'
     venv.create(env_dir, with_pip=True)
     (work / 'datadog-genesys-cloud').symlink_to(ROOT)
+    # pipx, as a reader has it on PATH (requirements/dev.txt installs it), putting its environments under work/
+    tools = work / 'tools'
+    tools.mkdir()
+    (tools / 'pipx').symlink_to(Path(sys.executable).parent / 'pipx')
     with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=Clock(), job_polls=0,
                   client_secret=SECRET_CANARY) as emulator, FakeDatadog() as fake:
         instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
@@ -73,7 +77,9 @@ def reader(tmp_path_factory):
         bad = {**instance, 'org': {'interval': 'soon'}}
         (work / 'bad.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [bad]}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(('DD_', 'GENESYS_', 'PYTHON', 'VIRTUAL_ENV'))}
-        env.update(PATH=f'{env_dir / "bin"}{os.pathsep}{env["PATH"]}', VIRTUAL_ENV=str(env_dir),
+        env.update(PATH=os.pathsep.join([str(env_dir / 'bin'), env['PATH'], str(tools)]), VIRTUAL_ENV=str(env_dir),
+                   PIPX_HOME=str(work / 'pipx'), PIPX_BIN_DIR=str(work / 'pipx' / 'bin'),
+                   PIPX_MAN_DIR=str(work / 'pipx' / 'man'),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', DD_API_KEY=DD_API_KEY_CANARY, DD_APP_KEY=DD_API_KEY_CANARY,
                    DD_DD_URL=fake.url, GENESYS_CLOUD_CLIENT_ID=emulator.client_id,
                    GENESYS_CLOUD_DD_STATE_DIR=str(work / 'check-state'),
@@ -154,6 +160,11 @@ def test_every_documented_command_runs(reader):
     # The Agent-less example delivered through the fake, with the tags of conf.yaml on every point.
     series = [item for r in reader['fake'].requests if r.path == '/api/v2/series' for item in r.json['series']]
     assert series and all({'env:prod', 'service:x', 'host:y'} <= set(s['tags']) for s in series)
+    # The README's pipx command installed the toolkit alone, the check taken from the clone.
+    pipx_command = reader['work'] / 'pipx' / 'bin' / 'genesys-cloud-dd'
+    version = subprocess.run([str(pipx_command), '--version'], capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith('genesys-cloud-dd '), version.stderr
+    assert '(check genesys_cloud ' in version.stdout
 
 
 def test_every_help_exits_0(capsys):

@@ -23,8 +23,9 @@ from .preflight import UsageError, add_config_arguments
 from .runner import load_config
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
-INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: pip install "genesys-cloud-dd[reports]" '
-                 '(from a clone: pip install "./toolkit[reports]")')
+INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: from your clone, '
+                 'pip install "./toolkit[reports]" (pipx: pipx install --force "./toolkit[reports]"), '
+                 'or pip install matplotlib into the toolkit\'s environment')
 
 
 def add_parser(subparsers):
