@@ -289,3 +289,13 @@ def test_wait_polls_pending_jobs_until_they_finish(tmp_path, capsys):
         out = capsys.readouterr().out
         assert ('still running after --wait 5; with --state-dir none their ids are forgotten when this command '
                 'ends.') in out
+
+
+def test_endpoint_tags_use_the_api_references_templates(write_conf, emulator):
+    """One spelling per endpoint: the check's `endpoint` tags are the emulator's (the SDK's) route templates."""
+    data = json.loads(cli('check', '-c', write_conf(), '--json').stdout)
+    endpoints = {t.split(':', 1)[1] for m in metric(data, 'genesys_cloud.check.api_requests') for t in m['tags']
+                 if t.startswith('endpoint:')}
+    assert endpoints == set(emulator.requests)
+    assert 'GET /api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}' in endpoints
+    assert 'GET /api/v2/organizations/limits/namespaces/{namespaceName}/defaults' in endpoints

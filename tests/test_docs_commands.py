@@ -192,3 +192,22 @@ def test_console_script_help_from_any_directory(tmp_path):
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, 'PYTHONPATH': str(ROOT / 'toolkit')})
     assert proc.returncode == 0 and 'emulator' in proc.stdout
+
+
+def test_every_option_says_what_it_does():
+    """No option of any command with an empty help line (`--users USERS` alone tells a reader nothing)."""
+    import argparse
+
+    from genesys_cloud_dd.cli.main import build_parser
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action._name_parser_map.items():
+                    yield from walk(sub, prefix + (name,))
+            elif action.option_strings and not isinstance(action, argparse._HelpAction):
+                yield prefix, action
+
+    silent = [f'{" ".join(path)} {action.option_strings[-1]}' for path, action in walk(build_parser(), ())
+              if not (action.help or '').strip()]
+    assert not silent, silent
