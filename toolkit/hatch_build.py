@@ -7,9 +7,9 @@ finds it in the wheels beside it (`--find-links dist`).
 """
 
 import os
-import tomllib
 from pathlib import Path
 
+import tomllib
 from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 CHECK = 'datadog-genesys-cloud'
