@@ -75,7 +75,7 @@ class Licensing:
         self._presence_ids = {p: make_uuid(org.options.seed, 50, i) for i, p in enumerate(PRESENCE_DISPLAY)}
         cx_users = sum(1 for lic in self.assignments.values() if 'cloudCX3' in lic)
         self.cx_prepaid = max(1, round(cx_users * 0.6))
-        self.cx_actual = max(1, math.floor(self.cx_prepaid * (0.9 + 0.25 * unit(self.seed, 7))))
+        self.cx_actual = max(1, math.floor(self.cx_prepaid * (0.7 + 0.45 * unit(self.seed, 7))))  # sometimes over
         self.token_allowance = float(self.cx_prepaid * TOKENS_PER_CX_USER)
         # Consumption per day: around the allowance spread over 30 days, sometimes heading for overage.
         self.tokens_per_day = round(self.token_allowance / 30 * (0.8 + 0.5 * unit(self.seed, 8)), 2)
