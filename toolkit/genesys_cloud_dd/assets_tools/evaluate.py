@@ -290,23 +290,28 @@ def _evaluate(node, metrics):
     return {}
 
 
+def event_matches(terms, event) -> bool:
+    """Whether an event the check submitted matches an event search (q.parse_search terms)."""
+    tags = list(event.get('tags') or [])
+    tags += [f'source:{event.get("source_type_name", "")}', f'status:{event.get("alert_type", "info")}']
+    for term in terms:
+        if term.key is None:
+            hit = term.value.lower() in f'{event.get("msg_title", "")} {event.get("msg_text", "")}'.lower()
+        else:
+            hit = q.Filter(term.key, term.value).matches(tags)
+        if hit == term.negated:
+            return False
+    return True
+
+
 def _event_groups(parsed, events):
     terms = q.parse_search(parsed.search)
     groups = {}
     for event in events or []:
+        if not event_matches(terms, event):
+            continue
         tags = list(event.get('tags') or [])
         tags += [f'source:{event.get("source_type_name", "")}', f'status:{event.get("alert_type", "info")}']
-        ok = True
-        for term in terms:
-            if term.key is None:
-                hit = term.value.lower() in f'{event.get("msg_title", "")} {event.get("msg_text", "")}'.lower()
-            else:
-                hit = q.Filter(term.key, term.value).matches(tags)
-            if hit == term.negated:
-                ok = False
-                break
-        if not ok:
-            continue
         values = dict(t.split(':', 1) for t in tags if ':' in t)
         group = tuple(values.get(k, 'N/A') for k in parsed.group_by)
         groups[group] = groups.get(group, 0.0) + 1
