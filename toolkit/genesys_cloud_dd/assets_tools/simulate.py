@@ -25,7 +25,7 @@ def simulate_day(hours=24, step_minutes=15, seed=SEED, end=END, users=200, queue
     """[Snapshot] of one check run every `step_minutes` over the `hours` before `end`."""
     from datadog_checks.genesys_cloud.clock import FakeClock
 
-    from ..cli.runner import build_check, run_once
+    from ..check_runner import build_check, run_once
     from ..emulator import Emulator, OrgOptions
 
     clock = FakeClock(end - timedelta(hours=hours))

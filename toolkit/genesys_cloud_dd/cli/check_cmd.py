@@ -16,9 +16,10 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from ..check_runner import build_check, initialize, run_once
+from ..errors import UsageError
 from .output import render_json, render_table
-from .preflight import UsageError, add_config_arguments, collector_names, initialize, prepare_run
-from .runner import build_check, run_once
+from .preflight import add_config_arguments, collector_names, prepare_run
 from .statedir import add_state_argument, resolve_state_dir
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -79,7 +80,7 @@ def _run_instance(args, init_config, instance, index, only, state_dir, clock):
             state = StateStore.in_directory(state_dir, instance_namespace(instance))
         except OSError as e:
             return _config_error(args, index, f'--state-dir {state_dir}: {e.strerror}')
-    check = build_check(init_config, instance, state=state, clock=clock)
+    check = build_check(init_config, instance, state=state, **({'clock': clock} if clock else {}))
     try:
         initialize(check, label)
     except UsageError as e:

@@ -6,14 +6,13 @@ every NO DATA with its reason), the requests the check spent; then the companion
 prints every point and every monitor group instead of the summaries.
 """
 
-from datetime import datetime, timezone
-
+from ..check_runner import build_check, run_once
+from ..errors import UsageError
 from ..numbers import readable
 from .output import render_table
-from .runner import build_check, run_once
 
-DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)  # a fixed instant: the same story every run
-# At DEMO_NOW this org is healthy but for one thing: a data table nearly at its row limit (flows writing to it
+DEMO_INSTANT = '2026-11-20T15:00:00Z'  # a fixed instant: the same story every run
+# At DEMO_INSTANT this org is healthy but for one thing: a data table nearly at its row limit (flows writing to it
 # would start failing). Other seeds tell other stories, often with more trouble at once.
 DEMO_SEED = 8
 # The licence whose purchased and consumed quantities come from the contract's charge (billing.license_charges),
@@ -30,6 +29,9 @@ def add_parser(subparsers):
     parser.add_argument('--seed', type=int, default=DEMO_SEED,
                         help=f'seed of the emulated org: the same seed, the same story (default: {DEMO_SEED}, a '
                              'healthy org with one thing to fix)')
+    parser.add_argument('--at', default=DEMO_INSTANT, metavar='ISO8601',
+                        help=f'the UTC instant the demo runs at, on a clock that moves only when the check waits '
+                             f'(default {DEMO_INSTANT}: the same story every day)')
     parser.add_argument('--all', action='store_true', help='print every metric point and every monitor group')
     parser.set_defaults(func=run)
 
@@ -39,15 +41,20 @@ def run(args) -> int:
     from datadog_checks.genesys_cloud.collectors.licensing_support import billing_period
 
     from ..emulator import Emulator, OrgOptions
+    from ..fixed_clock import parse
     from .demo_story import render_headlines
 
-    clock = FakeClock(DEMO_NOW)
+    try:
+        clock = FakeClock(parse(args.at))  # the emulator and the check share it: same seed, same instant, same story
+    except UsageError as e:
+        raise UsageError(f'--at: {e}') from None
+    now = clock.now()
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients)
     # Async jobs finish on their first poll here, so one run shows every metric; tests cover slow jobs.
     with Emulator(options, clock=clock, job_polls=0) as emulator:
-        print(f'Genesys Cloud emulator (local): org "{emulator.org.name}", {args.users:,} users, '
-              f'{args.queues:,} queues, {args.oauth_clients:,} OAuth clients; clock fixed at '
-              f'{DEMO_NOW:%Y-%m-%d %H:%M} UTC, seed {args.seed}')
+        print(f'A local Genesys Cloud emulator at {now:%Y-%m-%d %H:%M} UTC (a fixed clock), seed {args.seed}: org '
+              f'"{emulator.org.name}", {args.users:,} users, {args.queues:,} queues, {args.oauth_clients:,} OAuth '
+              'clients')
         instance = {
             'client_id': emulator.client_id,
             'client_secret': emulator.client_secret,
@@ -66,8 +73,8 @@ def run(args) -> int:
         else:
             shared = sorted(set.intersection(*(set(m['tags']) for m in result.metrics))) if result.metrics else []
             print('What the check found (every point carries ' + ', '.join(shared) + '):')
-            start, end = billing_period(DEMO_NOW)
-            print(render_headlines(result.metrics, DEMO_NOW, start, end))
+            start, end = billing_period(now)
+            print(render_headlines(result.metrics, now, start, end))
             for sc in result.service_checks:
                 print(f'Service check {sc["name"]}: {sc["status"]}' + (f': {sc["message"]}' if sc['message'] else ''))
             print(f'{len(result.metrics):,} metric points, {len({m["name"] for m in result.metrics})} metric names '
