@@ -137,7 +137,7 @@ def test_demo_tells_one_story_on_a_fixed_clock(capsys):
     assert main(['demo']) == 0
     assert capsys.readouterr().out == out  # fixed clock and seed: the same text every run
     lines = out.splitlines()
-    assert lines[0].endswith('clock fixed at 2026-11-20 15:00 UTC, seed 8')
+    assert lines[0].startswith('A local Genesys Cloud emulator at 2026-11-20 15:00 UTC (a fixed clock), seed 8: ')
     assert 'http://' not in out  # no port that changes between runs
     [shared] = [line for line in lines if line.startswith('What the check found (every point carries ')]
     assert 'env_name:demo' in shared and 'org_id:' in shared and 'region:mypurecloud.com' in shared
@@ -205,4 +205,4 @@ def test_demo_tells_the_same_story_twice(capsys):
         assert main(['demo', '--users', '60', '--queues', '5']) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
-    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20T15:00:00Z')
+    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20 15:00 UTC (a fixed clock)')

@@ -8,9 +8,14 @@ is looked up in the emulator's ground truth: a preview shows what Datadog would 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-# The end of the simulated day: the demo's instant, so previews and demo tell of the same org.
-END = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
-SEED = 8
+# The demo's org and instant, which the previews' simulated day ends at: both tell of the same org.
+DEMO_INSTANT = '2026-11-20T15:00:00Z'
+END = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)  # DEMO_INSTANT
+# At that instant this org is healthy but for one thing: a data table nearly at its row limit (flows writing to it
+# would start failing). Other seeds tell other stories, often with more trouble at once.
+DEMO_SEED = SEED = 8
+# The licence whose purchased and consumed quantities come from the contract's charge (billing.license_charges),
+# so the licence monitors evaluate: licence definition id -> charge name.
 LICENSE_CHARGES = {'cloudcx3': 'Genesys Cloud CX 3 Concurrent User'}
 
 

@@ -6,18 +6,12 @@ every NO DATA with its reason), the requests the check spent; then the companion
 prints every point and every monitor group instead of the summaries.
 """
 
+# The demo's instant, seed and licence mapping are the previews' too (assets preview draws the same org).
+from ..assets_tools.simulate import DEMO_INSTANT, DEMO_SEED, LICENSE_CHARGES
 from ..check_runner import build_check, run_once
 from ..errors import UsageError
 from ..numbers import readable
 from .output import render_table
-
-DEMO_INSTANT = '2026-11-20T15:00:00Z'  # a fixed instant: the same story every run
-# At DEMO_INSTANT this org is healthy but for one thing: a data table nearly at its row limit (flows writing to it
-# would start failing). Other seeds tell other stories, often with more trouble at once.
-DEMO_SEED = 8
-# The licence whose purchased and consumed quantities come from the contract's charge (billing.license_charges),
-# so the licence monitors evaluate on the demo: licence definition id -> charge name.
-LICENSE_CHARGES = {'cloudcx3': 'Genesys Cloud CX 3 Concurrent User'}
 
 
 def add_parser(subparsers):
