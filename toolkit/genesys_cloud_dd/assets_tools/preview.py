@@ -288,8 +288,7 @@ def _draw_widget(fig, rect, definition, snapshots, w, h):
         _message(frame, f'log stream `{definition.get("query", "")}`:\nthe logs the flows post (flow kit), drawn '
                         'in Datadog', title_h)
     elif kind == 'manage_status':
-        _message(frame, f'monitor summary: the recommended monitors matching `{definition.get("query", "")}`',
-                 title_h)
+        _monitor_summary(frame, snapshots[-1], title_h, h)
     else:
         _message(frame, f'{kind} widget', title_h)
 
@@ -298,6 +297,27 @@ def _plain(markdown):
     """A note's Markdown as a reader sees it: link texts without their targets, no emphasis marks."""
     text = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', markdown)
     return re.sub(r'[*`#]', '', text)
+
+
+def _monitor_summary(frame, snapshot, title_h, h):
+    """The recommended monitors' statuses, evaluated on the last simulated run as the demo evaluates them."""
+    from ..check_runner import Submissions
+    from .evaluate import evaluate_monitors, monitor_status
+
+    by_monitor = {}
+    for row in evaluate_monitors(Submissions(metrics=snapshot.metrics, events=snapshot.events)):
+        by_monitor.setdefault(row.title, []).append(row)
+    colors = {'ALERT': '#e15759', 'WARN': '#f1c232', 'OK': '#3ea05a', 'NO DATA': '#999999'}
+    order = {'ALERT': 0, 'WARN': 1, 'OK': 2, 'NO DATA': 3}
+    rows = sorted(((monitor_status(group), title) for title, group in by_monitor.items()),
+                  key=lambda item: (order[item[0]], item[1]))
+    per_column = max(1, int((1 - title_h) * h * ROW_INCHES / 0.17))
+    for index, (status, title) in enumerate(rows):
+        column, line = divmod(index, per_column)
+        x, y = 0.015 + column * 0.33, 1 - title_h - 0.04 - line * (1 - title_h - 0.06) / per_column
+        frame.text(x, y, f'{status:<7}', fontsize=7, weight='bold', color=colors[status], va='top', family='monospace',
+                   transform=frame.transAxes)
+        frame.text(x + 0.05, y, _fit(title, 48), fontsize=7, va='top', transform=frame.transAxes)
 
 
 def _fit_label(text, chars):
