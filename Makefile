@@ -39,7 +39,7 @@ bench: $(VENV)/.installed
 # dist/: the Agent wheel (the check only), the toolkit wheel and the companion wheel.
 wheel: $(VENV)/.ready
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist .
-	$(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
+	GENESYS_CLOUD_DD_PORTABLE=1 $(BIN)/python -m build --wheel --no-isolation --outdir dist toolkit
 	$(BIN)/python -m build --wheel --no-isolation --outdir dist companion
 
 $(VENV)/.ready: requirements/dev.txt
@@ -62,9 +62,11 @@ $(DDEV_VENV)/.ready: requirements/ddev.txt
 	$(DDEV_VENV)/bin/python -m pip install -q -r requirements/ddev.txt
 	touch $@
 
-# The chart the README shows, drawn by the limits report against the emulator (fixed clock and seed).
-docs-images: $(VENV)/.ready
+# The charts the README shows, drawn by the evidence packs against the emulator (fixed clock and seed), and the
+# dashboard previews (images/, listed in manifest.json's media) from a simulated day of the check.
+docs-images: $(VENV)/.installed
 	$(BIN)/python scripts/docs_images.py
+	MPLBACKEND=Agg $(BIN)/genesys-cloud-dd assets preview -o images
 
 # The sample outputs README.md and docs/ show, made again by running each command as the docs test does (fixed clock
 # and seed: GENESYS_CLOUD_DD_CLOCK, tests/docs_commands.py).

@@ -12,6 +12,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import venv
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
-INSTALL = 'pip install . "./toolkit[reports]"'
+INSTALL = 'pip install "./toolkit[reports]"'
 EMULATOR_PORT = re.compile(r'(127\.0\.0\.1|localhost):8080\b|--port 8080\b')
 # The clock and org the docs' samples were made with (`make docs-samples` makes them again).
 DOCS_CLOCK = '2026-11-20T15:00:00Z'
@@ -151,6 +152,10 @@ def reader_machine():
     env_dir = work / 'venv'
     venv.create(env_dir, with_pip=True)
     (work / 'datadog-genesys-cloud').symlink_to(ROOT)
+    # pipx, as a reader has it on PATH (requirements/dev.txt installs it), putting its environments under work/
+    tools = work / 'tools'
+    tools.mkdir()
+    (tools / 'pipx').symlink_to(Path(sys.executable).parent / 'pipx')
     with holder, Emulator(docs_org(), clock=StartedAt(parse(DOCS_CLOCK)), job_polls=0,
                   client_secret=SECRET_CANARY) as emulator, FakeDatadog() as fake:
         instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
@@ -159,7 +164,9 @@ def reader_machine():
         bad = {**instance, 'org': {'interval': 'soon'}}
         (work / 'bad.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [bad]}))
         env = {k: v for k, v in os.environ.items() if not k.startswith(('DD_', 'GENESYS_', 'PYTHON', 'VIRTUAL_ENV'))}
-        env.update(PATH=f'{env_dir / "bin"}{os.pathsep}{env["PATH"]}', VIRTUAL_ENV=str(env_dir),
+        env.update(PATH=os.pathsep.join([str(env_dir / 'bin'), env['PATH'], str(tools)]), VIRTUAL_ENV=str(env_dir),
+                   PIPX_HOME=str(work / 'pipx'), PIPX_BIN_DIR=str(work / 'pipx' / 'bin'),
+                   PIPX_MAN_DIR=str(work / 'pipx' / 'man'), GENESYS_CLOUD_DD_STATE_DIR=str(work / 'check-state'),
                    PIP_DISABLE_PIP_VERSION_CHECK='1', DD_API_KEY=DD_API_KEY_CANARY, DD_APP_KEY=DD_API_KEY_CANARY,
                    DD_DD_URL=fake.url, GENESYS_CLOUD_CLIENT_ID=emulator.client_id,
                    GENESYS_CLOUD_CLIENT_SECRET=SECRET_CANARY, MPLBACKEND='Agg', **{CLOCK_ENV: DOCS_CLOCK})

@@ -129,26 +129,50 @@ def test_monitors_fire_on_the_emulator_run_where_the_data_says(emulator_run):
         for name, value in utilization.items()}
 
 
-def test_demo_summarises_and_prints_which_monitors_would_fire(capsys):
+def test_demo_tells_one_story_on_a_fixed_clock(capsys):
     from genesys_cloud_dd.cli.main import main
 
-    assert main(['demo', '--users', '60', '--queues', '5']) == 0
+    assert main(['demo']) == 0
     out = capsys.readouterr().out
+    assert main(['demo']) == 0
+    assert capsys.readouterr().out == out  # fixed clock and seed: the same text every run
     lines = out.splitlines()
-    [shared] = [line for line in lines if line.startswith('Every point carries: ')]
+    assert lines[0].startswith('A local Genesys Cloud emulator at 2026-11-20 15:00 UTC (a fixed clock), seed 8: ')
+    assert 'http://' not in out  # no port that changes between runs
+    [shared] = [line for line in lines if line.startswith('What the check found (every point carries ')]
     assert 'env_name:demo' in shared and 'org_id:' in shared and 'region:mypurecloud.com' in shared
-    families = lines[lines.index(next(line for line in lines if line.startswith('FAMILY'))) + 1:]
-    families = families[:next(i for i, line in enumerate(families) if 'metric points' in line)]
-    assert {line.split()[0] for line in families} >= {'api', 'agents', 'queue', 'license', 'limits', 'check'}
-    assert all('org_id:' not in line and 'e+' not in line for line in families)  # shown once; no 1.2e+06
-    assert 'Service check genesys_cloud.can_connect: OK' in out
-    assert re.search(r'Requests the check spent in this run: \d+', out)
+    # Headline numbers, each with its time frame.
+    assert re.search(r'^API usage +[\d,]+ requests on 2026-11-19 \(the latest complete UTC day\) from 6 OAuth clients',
+                     out, re.M)
+    assert re.search(r'^ +[\d,]+ requests this month, 2026-11-01 to 2026-11-19$', out, re.M)
+    assert re.search(r'^Queues +now \(2026-11-20 15:00 UTC\): ', out, re.M)
+    assert re.search(r'^Licences +cloudcx3: \d+ % of the \d+ purchased, billing period 2026-11-01 to 2026-11-30 so '
+                     r'far$', out, re.M)
+    assert re.search(r'^AI tokens +[\d,]+ of [\d,]+ \(\d+ %\), billing period 2026-11-01 to 2026-11-30', out, re.M)
+    assert 'e+' not in out and 'billing.overage = ' not in out
+    # One story: a healthy org with one thing to fix.
+    assert 'Needs attention: 1 of the 20 recommended monitors would fire' in out
+    assert re.search(r'^  WARN   Object limit nearly reached: namespace:architect, limit_key:datatable.rows.max, '
+                     r'object_type:data_table_row, parent_name:Lookup table 1: 0.94 ', out, re.M)
     table = out[out.index('Recommended monitors that would fire on this run'):].splitlines()
     assert table[1].split()[:3] == ['STATUS', 'MONITOR', 'GROUP']
+    end = next(i for i, line in enumerate(table) if re.match(r'\d+ monitors: ', line))
+    rows = table[2:end]
+    assert all(line.split()[0] in ('ALERT', 'WARN', 'NO') for line in rows)
+    # Full group names, and every NO DATA with its reason.
+    assert any('parent_name:Lookup table 1' in line for line in rows)
+    no_data = [line for line in rows if line.startswith('NO DATA')]
+    reason = re.compile(r'(no genesys_cloud\.[a-z_.]+: |log monitor: |no event )')
+    assert no_data and all(reason.search(line) for line in no_data)
+    # Monitors counted as monitors; groups separately.
     monitors = len(load_monitors())
-    end = next(i for i, line in enumerate(table) if line.startswith(f'{monitors} monitors: '))
-    assert all(line.split()[0] in ('ALERT', 'WARN') for line in table[2:end])  # firing groups only
-    assert re.fullmatch(r'\d+ monitors: \d+ ALERT, \d+ WARN, \d+ OK, \d+ NO DATA \(rows are groups\).*', table[end])
+    assert re.fullmatch(rf'{monitors} monitors: 0 ALERT, 1 WARN, \d+ OK, \d+ NO DATA \(a monitor takes its worst '
+                        r'group\'s status; \d+ groups evaluated\); would fire: Object limit nearly reached', table[end])
+    counts = [int(x) for x in re.findall(r'(\d+) (?:ALERT|WARN|OK|NO DATA)', table[end])]
+    assert sum(counts) == monitors
+    # The licence monitors evaluate: the contract's CX charge is mapped to the licence.
+    assert 'Licence utilization high' not in '\n'.join(no_data)
+    assert re.search(r'Requests the check spent in this run: \d+', out)
 
 
 def test_demo_all_prints_every_point_and_monitor_group(capsys):
@@ -181,4 +205,4 @@ def test_demo_tells_the_same_story_twice(capsys):
         assert main(['demo', '--users', '60', '--queues', '5']) == 0
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1]
-    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20T15:00:00Z')
+    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20 15:00 UTC (a fixed clock)')

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -45,8 +46,10 @@ def write_conf(tmp_path, emulator):
 
 
 def cli(*args, env=None):
+    # A state directory of its own per command unless the test names one: nothing lands in the user's home.
+    state = {'GENESYS_CLOUD_DD_STATE_DIR': tempfile.mkdtemp(prefix='gcdd-state-')}
     return subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **state, **(env or {})})
 
 
 def metric(data, name, **tags):
@@ -206,3 +209,93 @@ def test_enc_values_resolve_through_the_agents_secret_backend_contract(write_con
     assert (tmp_path / 'pack' / 'report.md').is_file()
     proc = cli('check', '-c', write_conf({'client_secret': 'ENC[missing]'}), '--secret-backend-command', backend)
     assert proc.returncode == 2 and 'could not resolve ENC[missing]: unknown' in proc.stderr
+
+
+def test_the_org_comes_first_and_version_names_both_packages(write_conf, emulator):
+    proc = cli('check', '-c', write_conf(), '--collectors', 'org')
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == '=== genesys_cloud instance #1 ==='
+    assert lines[1] == f'Org: {emulator.org.name} (id {emulator.org.id}, region mypurecloud.com)'
+    data = json.loads(cli('check', '-c', write_conf(), '--collectors', 'org', '--json').stdout)
+    assert data['org'] == {'id': emulator.org.id, 'name': emulator.org.name, 'region': 'mypurecloud.com'}
+    from datadog_checks.genesys_cloud.__about__ import __version__ as check_version
+
+    from genesys_cloud_dd.__about__ import __version__
+
+    proc = cli('--version')
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f'genesys-cloud-dd {__version__} (check genesys_cloud {check_version})'
+
+
+def test_a_bad_secret_says_the_org_was_not_reached(write_conf, emulator):
+    proc = cli('check', '-c', write_conf({'client_secret': 'wrong-secret-do-not-print'}))
+    assert proc.stdout.splitlines()[1].startswith('Org: not reached (region mypurecloud.com)')
+
+
+@pytest.fixture
+def slow_jobs():
+    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=Clock(), job_polls=1) as emu:
+        yield emu
+
+
+def test_usage_jobs_survive_between_runs_in_the_state_dir(slow_jobs, tmp_path):
+    conf = tmp_path / 'conf.yaml'
+    conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [
+        {'client_id': slow_jobs.client_id, 'client_secret': slow_jobs.client_secret, 'api_url': slow_jobs.url,
+         'login_url': slow_jobs.url}]}))
+    state = tmp_path / 'state'
+    first = cli('check', '-c', conf, '--state-dir', state)
+    assert first.returncode == 0, first.stderr
+    [pending] = [line for line in first.stdout.splitlines() if line.startswith('Pending: ')]
+    assert pending.startswith('Pending: 2 API usage jobs (') and f'kept in {state}: the next run fetches' in pending
+    assert 'month to date' in pending and ' UTC (run this command again then, or add --wait).' in pending
+    assert not any(line.startswith('genesys_cloud.api.requests ') for line in first.stdout.splitlines())
+    second = cli('check', '-c', conf, '--state-dir', state, '--json')
+    data = json.loads(second.stdout)
+    assert data['pending_jobs'] == [] and data['state_dir'] == str(state)
+    assert metric(data, 'genesys_cloud.api.requests.month_to_date')
+    # The second run polled the jobs the first one submitted: two jobs in all, not four.
+    assert slow_jobs.requests['POST /api/v2/usage/aggregates/query/jobs'] == 2
+    assert slow_jobs.requests['GET /api/v2/usage/aggregates/query/jobs/{jobId}'] == 4
+
+
+def test_wait_polls_pending_jobs_until_they_finish(tmp_path, capsys):
+    from datadog_checks.genesys_cloud.clock import FakeClock
+
+    from genesys_cloud_dd.cli import check_cmd
+    from genesys_cloud_dd.cli.main import build_parser
+
+    clock = FakeClock()
+    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=clock, job_polls=3) as emu:
+        conf = tmp_path / 'conf.yaml'
+        conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [
+            {'client_id': emu.client_id, 'client_secret': emu.client_secret, 'api_url': emu.url,
+             'login_url': emu.url}]}))
+        args = build_parser().parse_args(['check', '-c', str(conf), '--state-dir', str(tmp_path / 's'), '--wait'])
+        started = clock.time()
+        assert check_cmd.run(args, clock=clock) == 0
+        out = capsys.readouterr().out
+        assert 'Waiting for 2 API usage jobs (polling every 5 s, at most 600 s)...' in out
+        assert '=== genesys_cloud instance: the usage jobs finished ===' in out
+        assert 'Pending: ' not in out
+        finished = out.split('the usage jobs finished ===')[1]
+        assert any(line.startswith('genesys_cloud.api.requests.month_to_date ') for line in finished.splitlines())
+        # three polls answered "running", the fourth returned the rows: three waits of 5 s on the check's clock
+        assert emu.requests['GET /api/v2/usage/aggregates/query/jobs/{jobId}'] == 8
+        assert clock.time() - started >= 15
+        args = build_parser().parse_args(['check', '-c', str(conf), '--state-dir', 'none', '--wait', '5'])
+        assert check_cmd.run(args, clock=clock) == 0
+        out = capsys.readouterr().out
+        assert ('still running after --wait 5; with --state-dir none their ids are forgotten when this command '
+                'ends.') in out
+
+
+def test_endpoint_tags_use_the_api_references_templates(write_conf, emulator):
+    """One spelling per endpoint: the check's `endpoint` tags are the emulator's (the SDK's) route templates."""
+    data = json.loads(cli('check', '-c', write_conf(), '--json').stdout)
+    endpoints = {t.split(':', 1)[1] for m in metric(data, 'genesys_cloud.check.api_requests') for t in m['tags']
+                 if t.startswith('endpoint:')}
+    assert endpoints == set(emulator.requests)
+    assert 'GET /api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}' in endpoints
+    assert 'GET /api/v2/organizations/limits/namespaces/{namespaceName}/defaults' in endpoints

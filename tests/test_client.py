@@ -201,7 +201,10 @@ def test_endpoint_template_bounds_tag_values():
     assert endpoint_template('/api/v2/routing/queues/5f0a1c2e-1111-2222-3333-444455556666/members') == (
         '/api/v2/routing/queues/{id}/members'
     )
-    assert endpoint_template('/api/v2/usage/query/12345/results') == '/api/v2/usage/query/{id}/results'
+    # the API reference's names where the check knows the template, so tags read as the documentation does
+    assert endpoint_template('/api/v2/usage/query/12345/results') == '/api/v2/usage/query/{executionId}/results'
+    assert endpoint_template('/api/v2/billing/contracts/c-1/billingperiods/p-2') == (
+        '/api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}')
     assert endpoint_template('/api/v2/analytics/queues/observations/query') == (
         '/api/v2/analytics/queues/observations/query'
     )

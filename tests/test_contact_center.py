@@ -46,9 +46,13 @@ def test_queue_metrics_match_the_org(make_check, dd_run_check, aggregator, emula
                 aggregator.assert_metric(f'genesys_cloud.queue.{state}', value=counts[state], count=1,
                                          tags=tags + [f'media_type:{media_type}'])
         agents = cc.queue_agents(queue, t)
-        for name, key in (('on_queue', 'on_queue_total'), ('off_queue', 'off_queue'), ('active', 'active'),
+        for name, key in (('on_queue', 'on_queue_total'), ('active_off_queue', 'off_queue'), ('active', 'active'),
                           ('members', 'members')):
             aggregator.assert_metric(f'genesys_cloud.queue.agents.{name}', value=agents[key], count=1, tags=tags)
+        # One meaning per name: logged in and not On Queue is active minus on_queue; the routing status
+        # OFF_QUEUE is every member not On Queue, logged out ones included.
+        assert agents['off_queue'] == agents['active'] - agents['on_queue_total']
+        assert agents['routing_status']['OFF_QUEUE'] == agents['members'] - agents['on_queue_total']
         for status in ROUTING_STATUSES:
             aggregator.assert_metric('genesys_cloud.queue.agents.routing_status', count=1,
                                      value=agents['routing_status'][status],
@@ -300,7 +304,7 @@ def test_every_metric_of_the_area_and_isolated_permissions(make_check, dd_run_ch
     aggregator.reset()
     dd_run_check(check)
     for name in ('queue.waiting', 'queue.interacting', 'queue.alerting', 'queue.agents.on_queue',
-                 'queue.agents.off_queue', 'queue.agents.active', 'queue.agents.members',
+                 'queue.agents.active_off_queue', 'queue.agents.active', 'queue.agents.members',
                  'queue.agents.routing_status', 'queue.longest_waiting', 'agents.routing_status', 'agents.presence',
                  'agents.not_responding.longest', 'data_action.executions', 'data_action.errors',
                  'data_action.duration.avg', 'data_action.duration.max'):

@@ -83,6 +83,11 @@ def test_every_documented_command_runs(reader):
     # The Agent-less example delivered through the fake, with the tags of conf.yaml on every point.
     series = [item for r in reader['fake'].requests if r.path == '/api/v2/series' for item in r.json['series']]
     assert series and all({'env:prod', 'service:x', 'host:y'} <= set(s['tags']) for s in series)
+    # The README's pipx command installed the toolkit alone, the check taken from the clone.
+    pipx_command = reader['work'] / 'pipx' / 'bin' / 'genesys-cloud-dd'
+    version = subprocess.run([str(pipx_command), '--version'], capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith('genesys-cloud-dd '), version.stderr
+    assert '(check genesys_cloud ' in version.stdout
 
 
 def test_every_help_exits_0(capsys):
@@ -110,3 +115,22 @@ def test_console_script_help_from_any_directory(tmp_path):
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, 'PYTHONPATH': str(ROOT / 'toolkit')})
     assert proc.returncode == 0 and 'emulator' in proc.stdout
+
+
+def test_every_option_says_what_it_does():
+    """No option of any command with an empty help line (`--users USERS` alone tells a reader nothing)."""
+    import argparse
+
+    from genesys_cloud_dd.cli.main import build_parser
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action._name_parser_map.items():
+                    yield from walk(sub, prefix + (name,))
+            elif action.option_strings and not isinstance(action, argparse._HelpAction):
+                yield prefix, action
+
+    silent = [f'{" ".join(path)} {action.option_strings[-1]}' for path, action in walk(build_parser(), ())
+              if not (action.help or '').strip()]
+    assert not silent, silent

@@ -203,6 +203,16 @@ def test_users_full_listing_matches_org(emu, api):  # noqa: F811
                           'lastUri', 'nextUri'}
 
 
+def test_every_listed_user_answers_by_id(emu, api):  # noqa: F811
+    entities, _ = walk_page_numbers(api, '/api/v2/users', 25)
+    for listed in entities:
+        response = api.get('/api/v2/users/' + listed['id'])
+        assert response.status_code == 200
+        assert response.json() == listed
+    response = api.get('/api/v2/users/' + '0' * 8 + '-0000-0000-0000-' + '0' * 12)
+    assert response.status_code == 404 and response.json()['status'] == 404
+
+
 def test_queues_follow_next_uri_and_filter(emu, api):  # noqa: F811
     path, seen = '/api/v2/routing/queues?pageSize=1', []
     while path:

@@ -546,7 +546,8 @@ def test_missing_charts_extra_is_reported_before_any_request(real_emulator, tmp_
             f"sys.exit(main(['report', 'limits', '-c', {str(conf)!r}, '-o', {str(tmp_path / 'out')!r}]))")
     proc = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert 'pip install "genesys-cloud-dd[reports]"' in proc.stderr
+    assert 'pip install "./toolkit[reports]"' in proc.stderr and 'pipx install --force' in proc.stderr
+    assert 'genesys-cloud-dd[' not in proc.stderr  # no package name that no index publishes
     assert sum(real_emulator.requests.values()) == 0 and not (tmp_path / 'out').exists()
 
 

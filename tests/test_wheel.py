@@ -135,3 +135,45 @@ def test_agent_loader_rejects_bad_config_with_the_option_name(agent_env):
                             cwd='/', timeout=120)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert 'region' in report['error'] and 'valid regions' in report['error']
+
+
+def _requires(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    text = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith('.dist-info/METADATA'))).decode()
+    return [line.split(':', 1)[1].strip() for line in text.splitlines() if line.startswith('Requires-Dist:')]
+
+
+@pytest.mark.slow
+def test_toolkit_from_a_clone_takes_the_check_from_the_clone(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != 'GENESYS_CLOUD_DD_PORTABLE'}
+    subprocess.run([sys.executable, '-m', 'build', '--wheel', '--no-isolation', '--outdir', str(tmp_path),
+                    str(ROOT / 'toolkit')], check=True, capture_output=True, env=env)
+    requires = _requires(next(tmp_path.glob('genesys_cloud_dd-*.whl')))
+    assert f'datadog-genesys-cloud[agent] @ {ROOT.resolve().as_uri()}' in requires
+    assert not [r for r in requires if r.startswith('genesys-cloud-dd')]
+
+
+@pytest.mark.slow
+def test_toolkit_wheel_installs_alone_beside_the_check_wheel(tmp_path, wheel):
+    """The wheels `make wheel` writes, handed on: an empty environment, `pip install --find-links dist`."""
+    import os
+    import shutil
+
+    dist = tmp_path / 'dist'
+    dist.mkdir()
+    shutil.copy(wheel, dist)
+    subprocess.run([sys.executable, '-m', 'build', '--wheel', '--no-isolation', '--outdir', str(dist),
+                    str(ROOT / 'toolkit')], check=True, capture_output=True,
+                   env={**os.environ, 'GENESYS_CLOUD_DD_PORTABLE': '1'})
+    toolkit = next(dist.glob('genesys_cloud_dd-*.whl'))
+    assert 'datadog-genesys-cloud[agent]' in _requires(toolkit)  # by name: found beside it, not in a clone
+    env_dir = tmp_path / 'env'
+    venv.create(env_dir, with_pip=True)
+    subprocess.run([str(env_dir / 'bin' / 'python'), '-m', 'pip', 'install', '-q', '--disable-pip-version-check',
+                    '--find-links', str(dist), str(toolkit)], check=True, capture_output=True, cwd=tmp_path)
+    proc = subprocess.run([str(env_dir / 'bin' / 'genesys-cloud-dd'), '--version'], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith('genesys-cloud-dd ') and '(check genesys_cloud ' in proc.stdout

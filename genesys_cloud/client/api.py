@@ -340,9 +340,30 @@ class GenesysClient:
             params[cursor_param] = cursor
 
 
+# The paths with ids or names in them that the check calls, spelt as the API reference (and the SDK) spell them,
+# so an `endpoint` tag reads the same as the documentation (and as the emulator's request counts).
+API_TEMPLATES = (
+    '/api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}',
+    '/api/v2/flows/datatables/{datatableId}/rows',
+    '/api/v2/organizations/limits/namespaces/{namespaceName}',
+    '/api/v2/organizations/limits/namespaces/{namespaceName}/defaults',
+    '/api/v2/usage/aggregates/query/jobs/{jobId}',
+    '/api/v2/usage/query/{executionId}/results',
+)
+_TEMPLATE_PATTERNS = tuple(
+    (re.compile('^' + re.sub(r'\\{[A-Za-z]+\\}', '[^/]+', re.escape(template)) + '$'), template)
+    for template in API_TEMPLATES
+)
+
+
 def endpoint_template(path: str) -> str:
-    """`/api/v2/routing/queues/5f0a...` -> `/api/v2/routing/queues/{id}`, for bounded counter tags."""
+    """`/api/v2/billing/contracts/5f0a.../billingperiods/7c1e...` ->
+    `/api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}` (API_TEMPLATES), any other id
+    segment -> `{id}`: bounded counter tags."""
     path = urlsplit(path).path
+    for pattern, template in _TEMPLATE_PATTERNS:
+        if pattern.match(path):
+            return template
     return '/'.join('{id}' if _ID_SEGMENT.match(part) else part for part in path.split('/'))
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from .. import tagging
 from ..client import AsyncJob, MalformedResponse, NotFound, PermissionDenied
-from ..client.jobs import DONE, FAILED, RUNNING
+from ..client.jobs import DONE, FAILED, RUNNING, JobRecord
 from ..periods import month_to_date_days
 from .base import Collector
 from .oauth_clients import oauth_client_names
@@ -105,6 +105,19 @@ class ApiUsageCollector(Collector):
         allowance = self.config.fair_use_allowance
         if allowance:
             self.gauge('api.fair_use.allowance', float(allowance))
+
+    def pending_jobs(self):
+        """Each usage job still running, as {'part', 'id', 'submitted', 'polls', 'interval'}: what a later run
+        polls (`genesys-cloud-dd check` says so instead of leaving the user to guess)."""
+        pending = []
+        for kind in ('new', 'legacy'):
+            for part in PART_METRICS:
+                record = self.state.get(f'job.{kind}.{part}', shape=JobRecord)
+                if record:
+                    query = record['query'] if isinstance(record['query'], dict) else {}
+                    pending.append({'part': part, 'id': record['id'], 'submitted': record['submitted'],
+                                    'polls': record['polls'], 'interval': query.get('interval')})
+        return pending
 
     # -- mapping ---------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ CONVERSATION_METRICS = {'oWaiting': 'queue.waiting', 'oInteracting': 'queue.inte
 # API metric -> metric name, for per-queue agent counts (summed over qualifiers when the API splits them).
 AGENT_METRICS = {
     'oOnQueueUsers': 'queue.agents.on_queue',
-    'oOffQueueUsers': 'queue.agents.off_queue',
+    # logged in, not On Queue: not routing_status:off_queue, which counts logged-out members too
+    'oOffQueueUsers': 'queue.agents.active_off_queue',
     'oActiveUsers': 'queue.agents.active',
     'oMemberUsers': 'queue.agents.members',
 }

@@ -21,12 +21,30 @@ How a query is evaluated on a single run (an approximation of what Datadog does 
 import json
 from dataclasses import dataclass
 
+from .. import numbers as n
 from ..numbers import readable
 from ..resources import asset_files, project_root
 from . import query as q
 
 OK, WARN, ALERT, NO_DATA = 'OK', 'WARN', 'ALERT', 'NO DATA'
 _ORDER = {ALERT: 0, WARN: 1, NO_DATA: 2, OK: 3}
+_MONITOR_ORDER = {ALERT: 0, WARN: 1, OK: 2, NO_DATA: 3}  # a monitor's status: its worst group's; NO DATA if all are
+
+# Why a metric a monitor queries can be absent from one check run (first match by prefix wins).
+ABSENT_BECAUSE = (
+    ('genesys_cloud.velocity.', 'sent by the companion module inside your integrations, not by the check '
+                                '(the velocity scene shows it)'),
+    ('genesys_cloud.api.fair_use.allowance', 'sent only when api_usage.fair_use_allowance is configured (the '
+                                             'monthly request allowance of your contract)'),
+    ('genesys_cloud.rate_limit.recorded', 'counts what is new since the previous run: a first run only records '
+                                          'where it stands'),
+    ('genesys_cloud.data_action.errors', 'counts closed 5-minute windows since the previous run: a first run only '
+                                         'records where it stands'),
+    ('genesys_cloud.data_action.executions', 'counts closed 5-minute windows since the previous run: a first run '
+                                             'only records where it stands'),
+    ('genesys_cloud.license.', 'needs what was purchased: billing.license_charges (a contract charge per licence) '
+                               'or billing.license_baseline'),
+)
 
 
 @dataclass
@@ -83,7 +101,8 @@ def evaluate_monitors(submissions, monitors=None):
             results.extend(_change_rows(name, title, parsed, groups, shown))
             continue
         if not groups:
-            results.append(Evaluation(name, title, NO_DATA, threshold=shown, note=note or 'no matching data'))
+            results.append(Evaluation(name, title, NO_DATA, threshold=shown,
+                                      note=note or _absent_reason(parsed, submissions.metrics)))
             continue
         for label, value in _labelled(parsed, groups):
             results.append(Evaluation(name, title, _status(parsed.op, value, thresholds, parsed.threshold), label,
@@ -91,9 +110,15 @@ def evaluate_monitors(submissions, monitors=None):
     return results
 
 
+def monitor_status(rows):
+    """A monitor's status from its groups' rows: the worst group's (ALERT, WARN, OK), NO DATA when none has data."""
+    return min((r.status for r in rows), key=lambda status: _MONITOR_ORDER[status])
+
+
 def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3, firing_only=False) -> str:
     """The demo's table: per monitor, the firing groups first, OK groups summarized past `max_ok_rows`;
-    `firing_only` keeps just the ALERT and WARN groups (and the closing count)."""
+    `firing_only` keeps the ALERT and WARN groups and one row per monitor without data (with its reason).
+    Group names are shown whole. The closing line counts monitors, then groups."""
     results = evaluate_monitors(submissions, monitors)
     if not results:
         return 'Recommended monitors: none found (assets/monitors/*.json).'
@@ -102,26 +127,36 @@ def render_monitor_evaluation(submissions, monitors=None, max_ok_rows=3, firing_
     by_monitor = {}
     for r in results:
         by_monitor.setdefault(r.title, []).append(r)
-    for title, group in sorted(by_monitor.items(), key=lambda item: min(_ORDER[r.status] for r in item[1])):
+    status_of = {title: monitor_status(group) for title, group in by_monitor.items()}
+    for title, group in sorted(by_monitor.items(), key=lambda item: (_MONITOR_ORDER[status_of[item[0]]], item[0])):
         group.sort(key=lambda r: (_ORDER[r.status], r.group))
-        oks = [] if firing_only else [r for r in group if r.status == OK]
-        shown = [r for r in group if r.status != OK and not (firing_only and r.status == NO_DATA)] + oks[:max_ok_rows]
+        if firing_only:
+            shown = [r for r in group if r.status in (ALERT, WARN)]
+            if status_of[title] == NO_DATA:
+                shown = group[:1]
+            oks = []
+        else:
+            oks = [r for r in group if r.status == OK]
+            shown = [r for r in group if r.status != OK] + oks[:max_ok_rows]
         for r in shown:
             rows.append((r.status, title, r.group, '' if r.value is None else readable(r.value), r.threshold, r.note))
         if len(oks) > max_ok_rows:
             rows.append((OK, title, f'... and {len(oks) - max_ok_rows} more OK groups', '', '', ''))
     if firing_only:
-        lines[0] = 'Recommended monitors that would fire on this run (thresholds applied locally):'
+        lines[0] = ('Recommended monitors that would fire on this run, and those without data (thresholds applied '
+                    'locally):')
     headers = ('STATUS', 'MONITOR', 'GROUP', 'VALUE', 'THRESHOLD', 'NOTE')
-    widths = [min(max(len(str(row[i])) for row in rows + [headers]), 60) for i in range(len(headers) - 1)]
+    widths = [max(len(str(row[i])) for row in rows + [headers]) for i in range(len(headers) - 1)]
     for row in [headers] + rows:
-        cells = [str(c)[:60].ljust(w) for c, w in zip(row, widths)] + [row[-1]]
+        cells = [str(c).ljust(w) for c, w in zip(row, widths)] + [row[-1]]
         lines.append('  '.join(cells).rstrip())
-    counts = {s: sum(1 for r in results if r.status == s) for s in (ALERT, WARN, OK, NO_DATA)}
-    firing = sorted({r.title for r in results if r.status in (ALERT, WARN)})
-    lines.append(f'{len(by_monitor)} monitors: {counts[ALERT]} ALERT, {counts[WARN]} WARN, {counts[OK]} OK, '
-                 f'{counts[NO_DATA]} NO DATA (rows are groups)'
-                 + (f'; would fire: {"; ".join(firing)}' if firing else ''))
+    counts = {s: sum(1 for status in status_of.values() if status == s) for s in (ALERT, WARN, OK, NO_DATA)}
+    firing = [title for title, status in sorted(status_of.items()) if status in (ALERT, WARN)]
+    groups = sum(1 for r in results if r.group)
+    lines.append(f'{n.plural(len(by_monitor), "monitor")}: {counts[ALERT]} ALERT, {counts[WARN]} WARN, '
+                 f'{counts[OK]} OK, {counts[NO_DATA]} NO DATA (a monitor takes its worst group\'s status; '
+                 f'{n.plural(groups, "group")} evaluated)'
+                 + (f'; would fire: {"; ".join(firing)}' if firing else '; none would fire'))
     return '\n'.join(lines)
 
 
@@ -148,8 +183,26 @@ def _change_rows(name, title, parsed, groups, shown):
                 parsed.op == '>=' and value == parsed.threshold):
             rows.append(Evaluation(name, title, OK, label, value, shown, 'change: at most the current value'))
         else:
-            rows.append(Evaluation(name, title, NO_DATA, label, value, shown, f'{parsed.change}: needs history'))
+            # The value a change alert compares is the difference from one shift ago, not the current value:
+            # the current value goes in the note, never in the VALUE column beside the threshold.
+            rows.append(Evaluation(name, title, NO_DATA, label, None, shown,
+                                   f'{parsed.change} alert: needs the value one shift ago, which one run lacks '
+                                   f'(now {readable(value)})'))
     return rows or [Evaluation(name, title, NO_DATA, threshold=shown, note='no matching data')]
+
+
+def _absent_reason(parsed, metrics):
+    """Why a query found nothing: the metrics it reads that the run did not submit, and why each can be absent."""
+    if parsed.kind == 'events':
+        return 'no event the check submitted matches (the flow kit\'s flows post these)'
+    submitted = {m['name'] for m in metrics}
+    missing = [mq.metric for mq in parsed.metric_queries if mq.metric not in submitted]
+    if not missing:
+        return 'no series matches the filters'
+    name = missing[0]
+    reason = next((text for prefix, text in ABSENT_BECAUSE if name.startswith(prefix)), 'not submitted by this run')
+    return f'no {name}: {reason}'
+
 
 
 def _status(op, value, thresholds, critical):
@@ -237,23 +290,28 @@ def _evaluate(node, metrics):
     return {}
 
 
+def event_matches(terms, event) -> bool:
+    """Whether an event the check submitted matches an event search (q.parse_search terms)."""
+    tags = list(event.get('tags') or [])
+    tags += [f'source:{event.get("source_type_name", "")}', f'status:{event.get("alert_type", "info")}']
+    for term in terms:
+        if term.key is None:
+            hit = term.value.lower() in f'{event.get("msg_title", "")} {event.get("msg_text", "")}'.lower()
+        else:
+            hit = q.Filter(term.key, term.value).matches(tags)
+        if hit == term.negated:
+            return False
+    return True
+
+
 def _event_groups(parsed, events):
     terms = q.parse_search(parsed.search)
     groups = {}
     for event in events or []:
+        if not event_matches(terms, event):
+            continue
         tags = list(event.get('tags') or [])
         tags += [f'source:{event.get("source_type_name", "")}', f'status:{event.get("alert_type", "info")}']
-        ok = True
-        for term in terms:
-            if term.key is None:
-                hit = term.value.lower() in f'{event.get("msg_title", "")} {event.get("msg_text", "")}'.lower()
-            else:
-                hit = q.Filter(term.key, term.value).matches(tags)
-            if hit == term.negated:
-                ok = False
-                break
-        if not ok:
-            continue
         values = dict(t.split(':', 1) for t in tags if ':' in t)
         group = tuple(values.get(k, 'N/A') for k in parsed.group_by)
         groups[group] = groups.get(group, 0.0) + 1

@@ -25,7 +25,36 @@ def add_parser(subparsers):
     p.add_argument('--site', help='Datadog site, e.g. datadoghq.eu (default $DD_SITE or datadoghq.com)')
     p.add_argument('--offline', action='store_true', help='validate tags against metadata.csv only (see validate)')
     p.set_defaults(func=run_deploy)
+
+    p = commands.add_parser('preview', help='draw each dashboard to a PNG from a simulated day of the check against '
+                                            'the emulator (needs the reports extra: matplotlib)')
+    p.add_argument('-o', '--out', default='dashboard-previews',
+                   help='directory to write dashboard-<name>.png into (default: ./dashboard-previews)')
+    p.add_argument('--hours', type=float, default=24, help='length of the simulated day in hours (default: 24)')
+    p.add_argument('--step-minutes', type=int, default=15,
+                   help='minutes between two simulated check runs (default: 15)')
+    p.set_defaults(func=run_preview)
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def run_preview(args) -> int:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        from .report_cmd import INSTALL_EXTRA
+
+        print(f'Error: {INSTALL_EXTRA}', file=sys.stderr)
+        return 2
+    if args.hours <= 0 or args.step_minutes < 1:
+        print('Error: --hours must be above 0 and --step-minutes at least 1', file=sys.stderr)
+        return 2
+    from ..assets_tools.preview import render_all
+    from ..assets_tools.simulate import simulate_day
+
+    snapshots = simulate_day(hours=args.hours, step_minutes=args.step_minutes)
+    for title, path in render_all(args.out, snapshots):
+        print(f'{path}  {title}')
+    return 0
 
 
 def run_validate(args) -> int:

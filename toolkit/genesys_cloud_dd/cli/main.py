@@ -25,6 +25,8 @@ COMMAND_MODULES = (
 
 def build_parser():
     parser = argparse.ArgumentParser(prog='genesys-cloud-dd', description='Genesys Cloud monitoring for Datadog')
+    parser.add_argument('--version', action='version', version=version_text(),
+                        help='print the toolkit\'s version and the check\'s, and exit')
     subparsers = parser.add_subparsers(dest='command', metavar='COMMAND')
     for module_name in COMMAND_MODULES:
         try:
@@ -35,6 +37,14 @@ def build_parser():
             raise
         module.add_parser(subparsers)
     return parser
+
+
+def version_text():
+    from datadog_checks.genesys_cloud.__about__ import __version__ as check_version
+
+    from ..__about__ import __version__
+
+    return f'genesys-cloud-dd {__version__} (check genesys_cloud {check_version})'
 
 
 def main(argv=None):

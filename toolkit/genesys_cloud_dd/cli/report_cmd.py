@@ -25,8 +25,9 @@ from ..redaction import scrub
 from .preflight import add_config_arguments
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
-INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: pip install "genesys-cloud-dd[reports]" '
-                 '(from a clone: pip install "./toolkit[reports]")')
+INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: from your clone, '
+                 'pip install "./toolkit[reports]" (pipx: pipx install --force "./toolkit[reports]"), '
+                 'or pip install matplotlib into the toolkit\'s environment')
 
 
 def add_parser(subparsers):

@@ -29,22 +29,34 @@ def build_parser():
 
 def add_arguments(parser):
     defaults = OrgOptions()
-    parser.add_argument('--port', type=int, default=8080, help='0 picks a free port')
-    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=8080, help='port to listen on (default: 8080; 0 picks a free '
+                                                                'port, printed on the ready line)')
+    parser.add_argument('--host', default='127.0.0.1', help='address to listen on (default: 127.0.0.1)')
     parser.add_argument('--client-id', help='accepted client id (derived from the seed when omitted)')
     parser.add_argument('--client-secret', help='accepted client secret (derived from the seed when omitted)')
-    parser.add_argument('--users', type=int, default=defaults.users)
-    parser.add_argument('--queues', type=int, default=defaults.queues)
-    parser.add_argument('--oauth-clients', type=int, default=defaults.oauth_clients)
-    parser.add_argument('--divisions', type=int, default=defaults.divisions)
-    parser.add_argument('--days', type=int, default=defaults.days, help='days of history')
-    parser.add_argument('--seed', type=int, default=defaults.seed)
+    parser.add_argument('--users', type=int, default=defaults.users,
+                        help=f'users in the emulated org (default: {defaults.users})')
+    parser.add_argument('--queues', type=int, default=defaults.queues,
+                        help=f'routing queues (default: {defaults.queues})')
+    parser.add_argument('--oauth-clients', type=int, default=defaults.oauth_clients,
+                        help=f'OAuth clients besides the check\'s own, each with its own API usage '
+                             f'(default: {defaults.oauth_clients})')
+    parser.add_argument('--divisions', type=int, default=defaults.divisions,
+                        help=f'divisions users and queues are spread over (default: {defaults.divisions})')
+    parser.add_argument('--days', type=int, default=defaults.days,
+                        help=f'days of history behind the usage, rate-limit and billing answers '
+                             f'(default: {defaults.days})')
+    parser.add_argument('--seed', type=int, default=defaults.seed,
+                        help=f'seed of every generated name, id and number: the same seed, the same org '
+                             f'(default: {defaults.seed})')
     parser.add_argument('--fake-clock', metavar='ISO8601',
                         help='freeze time at this instant; move it with POST /_emulator/clock {"advance": s}')
-    parser.add_argument('--rate-limit', type=int, default=300, help='requests per token per minute (0: none)')
-    parser.add_argument('--job-polls', type=int, default=1, help='polls an async job reports running')
-    parser.add_argument('--log-requests', action='store_true')
-
+    parser.add_argument('--rate-limit', type=int, default=300,
+                        help='requests per token per minute before a 429 (default: 300; 0: none)')
+    parser.add_argument('--job-polls', type=int, default=1,
+                        help='polls an async job (usage, analytics) answers "running" before its results '
+                             '(default: 1)')
+    parser.add_argument('--log-requests', action='store_true', help='print one line per request received')
 
 def main(argv=None):
     return run(build_parser().parse_args(argv))

@@ -61,7 +61,7 @@ SYSTEM_PRESENCES = ('AVAILABLE', 'AWAY', 'BUSY', 'OFFLINE', 'IDLE', 'ON_QUEUE', 
 # (system presence, routing status, weight per mille) drawn at a change point.
 STATES = (
     ('ON_QUEUE', 'IDLE', 240), ('ON_QUEUE', 'INTERACTING', 255), ('ON_QUEUE', 'COMMUNICATING', 40),
-    ('ON_QUEUE', 'NOT_RESPONDING', 8),
+    ('ON_QUEUE', 'NOT_RESPONDING', 4),  # rare: an agent who misses an alert is soon put off queue
     ('OFFLINE', 'OFF_QUEUE', 200), ('AVAILABLE', 'OFF_QUEUE', 62), ('AWAY', 'OFF_QUEUE', 40),
     ('BUSY', 'OFF_QUEUE', 40), ('BREAK', 'OFF_QUEUE', 50), ('MEAL', 'OFF_QUEUE', 30), ('MEETING', 'OFF_QUEUE', 20),
     ('TRAINING', 'OFF_QUEUE', 15),
@@ -166,12 +166,14 @@ def queue_media_types(seed, queue_id):
 
 
 def _queue_profile(seed, qid, media_index):
-    """(arrivals per minute, mean wait in s): a third of the queue streams are quiet."""
+    """(arrivals per minute, mean wait in s): a third of the queue streams are quiet; the others mostly answer
+    within a minute, as a staffed contact center does, and about one in ten is short-staffed."""
     u = unit(seed, qid, 11, media_index)
     if u < 0.33:
         return 0.0, 0
     rate = 0.2 + 1.8 * unit(seed, qid, 12, media_index)
-    mean_wait = 30 + 330 * unit(seed, qid, 13, media_index)
+    staffing = unit(seed, qid, 13, media_index)
+    mean_wait = 15 + 30 * staffing if staffing < 0.9 else 240 + 960 * (staffing - 0.9)
     return rate, mean_wait
 
 

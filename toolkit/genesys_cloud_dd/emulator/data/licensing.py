@@ -47,6 +47,7 @@ CX_CHARGE = {'name': 'Genesys Cloud CX 3 Concurrent User', 'sku': 'GC-CX3-CONCUR
 TOKEN_CHARGE = {'name': 'AI Experience Tokens', 'sku': 'GC-AI-TOKENS', 'unit': 'Token', 'overage_rate': 1.0}
 VOICE_CHARGE = {'name': 'Genesys Cloud Voice Minutes', 'sku': 'GC-VOICE-MIN', 'unit': 'Minute',
                 'overage_rate': 0.02}
+REFERENCE_DAY = 1_795_392_000  # 2026-11-23 00:00 UTC, a weekday whose presences size the contract
 TOKENS_PER_CX_USER = 350  # community figure for concurrent orgs (UNVERIFIED), used only to size the allowance
 
 
@@ -72,9 +73,12 @@ class Licensing:
         self._cache_t, self._cache = None, {}
         # The same ids contact_center gives organization presences (one per system presence).
         self._presence_ids = {p: make_uuid(org.options.seed, 50, i) for i, p in enumerate(PRESENCE_DISPLAY)}
-        cx_users = sum(1 for lic in self.assignments.values() if 'cloudCX3' in lic)
-        self.cx_prepaid = max(1, round(cx_users * 0.6))
-        self.cx_actual = max(1, math.floor(self.cx_prepaid * (0.9 + 0.25 * unit(self.seed, 7))))
+        # Concurrent licences are bought for the peak of users logged in at once, and billed on the period's
+        # peak: both follow the presences the check's estimate reads (concurrent_at), so the contract, the
+        # estimate and the licence monitors agree. The purchase is sized with some headroom, sometimes too little.
+        day_peak = max(self.concurrent_at(REFERENCE_DAY + hour * 3600) for hour in range(24))
+        self.cx_prepaid = max(1, round(day_peak * (1.05 + 0.3 * unit(self.seed, 7))))
+        self.cx_actual = max(1, round(day_peak * 1.03))  # a month's peak: a little above one day's
         self.token_allowance = float(self.cx_prepaid * TOKENS_PER_CX_USER)
         # Consumption per day: around the allowance spread over 30 days, sometimes heading for overage.
         self.tokens_per_day = round(self.token_allowance / 30 * (0.8 + 0.5 * unit(self.seed, 8)), 2)

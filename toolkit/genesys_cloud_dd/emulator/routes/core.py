@@ -214,6 +214,16 @@ def get_users(request):
     return full_listing(request, users, lambda u: _expanded_user(request, u), max_size=MAX_PAGE_SIZE)
 
 
+@route('GET', '/api/v2/users/{userId}', sdk_model='User',
+       samples=lambda api: Sample(path_params={'userId': api.org.users[0].id}))
+def get_user(request):
+    # users_api.get_user: one user by id, any id the listing returns (expand as on the listing)
+    user = request.org.user(request.path_params['userId'])
+    if user is None:
+        raise not_found('User not found: ' + request.path_params['userId'])
+    return _expanded_user(request, user)
+
+
 # `expand=<field>` of GET /api/v2/users: other route modules register field -> fn(request, user) -> value
 # (routes/presence.py adds `presence`). Unknown expands are ignored, as the platform's best effort does.
 USER_EXPANDS = {}
