@@ -148,3 +148,22 @@ def test_all_billing_metrics_are_covered(make_check, dd_run_check, aggregator, e
         aggregator.assert_metric('genesys_cloud.' + name)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics())
+
+
+def test_a_start_day_other_than_the_contracts_keeps_the_concurrent_estimate_and_says_so(
+        make_check, dd_run_check, aggregator, emulator, clock, caplog):
+    """billing_period_start_day 15 against a contract whose periods start on the 1st: the concurrent peak (reset on
+    the 15th) must still count, not be dropped silently for belonging to another period, and the log says the two
+    disagree."""
+    data = licensing(emulator.org)
+    data.cx_actual = 1
+    check = make_check(**only('concurrent_usage', 'billing', concurrent_usage={'interval': 300},
+                              billing={'license_charges': CX_MAP, 'billing_period_start_day': 15}))
+    data.hold()
+    base = data.concurrent_at(clock.time())
+    for minute in range(0, 35, 5):
+        run(check, dd_run_check, aggregator, clock, minutes=5 if minute else 0)
+    lic = tags(emulator, 'license:cloudcx3')
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=base / data.cx_prepaid, tags=lic)
+    warnings = [r.getMessage() for r in caplog.records if 'billing_period_start_day' in r.getMessage()]
+    assert len(warnings) == 1 and '15' in warnings[0] and '2026-11-01' in warnings[0]

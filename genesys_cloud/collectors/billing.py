@@ -50,13 +50,16 @@ class BillingCollector(Collector):
         super().__init__(ctx)
         self._cached = None  # the billing period's charges as last read
         self._pending = None  # the billable usage window asked for while its report is InProgress
+        self._warned_start = None  # the contract period start last warned of (_check_start_day)
 
     def collect(self):
         now = self.clock.now()
         start, end = billing_period(now, self.config.billing_period_start_day)
+        configured = start  # where concurrent_usage resets its peak
         data = self._billing_data(now, start, end) or {'charges': [], 'as_of': now.timestamp()}
         if data.get('window'):  # the contract's own period, when it has one: its dates decide the projections
             start, end = (datetime.fromtimestamp(t, tz=timezone.utc) for t in data['window'])
+            self._check_start_day(start, configured)
         charges = data['charges']
         for charge in charges:
             tags = [tagging.tag('charge', charge['name']), tagging.tag('unit', (charge['unit'] or 'unknown').lower())]
@@ -65,7 +68,7 @@ class BillingCollector(Collector):
                 self.gauge('billing.prepaid', charge['prepaid'], tags=tags)
                 self.gauge('billing.overage', charge['overage'], tags=tags)
         self._tokens(charges, data['as_of'], start, end)
-        self._licences(charges, now, start, end)
+        self._licences(charges, now, start, end, configured)
 
     # -- AI tokens -----------------------------------------------------------------------------------
 
@@ -85,7 +88,7 @@ class BillingCollector(Collector):
 
     # -- licences ------------------------------------------------------------------------------------
 
-    def _licences(self, charges, now, start, end):
+    def _licences(self, charges, now, start, end, configured):
         baseline = {str(k).lower(): v for k, v in self.config.license_baseline.items()}
         mapping = {str(k).lower(): str(v).lower() for k, v in self.config.license_charges.items()}
         named = self.config.license_model == 'named'
@@ -98,7 +101,7 @@ class BillingCollector(Collector):
             estimates = []
             if named and lic in assigned:
                 estimates.append(float(assigned[lic]))
-            if not named and concurrent is not None and concurrent['period'] == start.isoformat():
+            if not named and concurrent is not None and concurrent['period'] == configured.isoformat():
                 estimates.append(float(concurrent['peak']))
             if charge is not None:
                 estimates.append(float(charge['actual']))
@@ -119,6 +122,15 @@ class BillingCollector(Collector):
             if projection_ready(now, start, end):
                 projected = linear_projection(consumed, now, start, end, anchor=anchors.get(lic))
                 self.gauge('license.projected_overage', max(0.0, projected - purchased), tags=tags)
+
+    def _check_start_day(self, start, configured):
+        """One warning per contract period whose start is not the configured billing_period_start_day's: the
+        concurrent peak then covers another month than the contract's."""
+        if start.date() != configured.date() and self._warned_start != start:
+            self._warned_start = start
+            self.log.warning('%s: the contract\'s billing period starts %s but billing.billing_period_start_day is %d: '
+                             'the concurrent peak resets on that day at 00:00 UTC, so it covers another period',
+                             self.name, start.isoformat(), self.config.billing_period_start_day)
 
     def _anchors(self, start):
         saved = self.state.get('anchors', shape=Anchors) or {}
