@@ -167,3 +167,26 @@ def test_a_start_day_other_than_the_contracts_keeps_the_concurrent_estimate_and_
     aggregator.assert_metric('genesys_cloud.license.utilization', value=base / data.cx_prepaid, tags=lic)
     warnings = [r.getMessage() for r in caplog.records if 'billing_period_start_day' in r.getMessage()]
     assert len(warnings) == 1 and '15' in warnings[0] and '2026-11-01' in warnings[0]
+
+
+@pytest.mark.parametrize('day, projected', [(1, False), (2, True)], ids=['the-1st', 'the-2nd'])
+def test_without_a_contract_the_billable_usage_window_starts_on_the_1st(make_check, dd_run_check, aggregator,
+                                                                        emulator, clock, day, projected):
+    """The fallback path on the 1st: the report's window is the new period so far (not last month's), and the
+    token projection is withheld until a day of it has elapsed."""
+    data = licensing(emulator.org)
+    data.has_contracts = False
+    clock.set(datetime(2026, 12, day, 0, 30, tzinfo=timezone.utc))
+    check = make_check(**only('billing', billing={'ai_token_allowance': 1000}))
+    asked = clock.now()
+    dd_run_check(check)
+    run(check, dd_run_check, aggregator, clock, minutes=5)  # the report is Complete now
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    tokens = data.billable_usage(start, asked, clock.now())[TOKEN_CHARGE['name']]
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=tokens, tags=tags(emulator))
+    points = aggregator.metrics('genesys_cloud.ai_tokens.projected')
+    if projected:
+        end = datetime(2027, 1, 1, tzinfo=timezone.utc)
+        assert [p.value for p in points] == [pytest.approx(tokens * (end - start) / (clock.now() - start))]
+    else:
+        assert points == []
