@@ -190,3 +190,25 @@ def test_without_a_contract_the_billable_usage_window_starts_on_the_1st(make_che
         assert [p.value for p in points] == [pytest.approx(tokens * (end - start) / (clock.now() - start))]
     else:
         assert points == []
+
+
+PERIOD_DETAIL = 'GET /api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}'
+
+
+@pytest.mark.parametrize('bad', [{'units': 3}, 'lots', 10 ** 401, 'NaN'], ids=['object', 'text', '401-digits', 'nan'])
+def test_a_charge_with_a_quantity_that_is_not_a_number_is_skipped_alone(make_check, dd_run_check, aggregator,
+                                                                         emulator, clock, caplog, bad):
+    """One charge whose quantity is not a finite number costs that charge, not the whole billing collection."""
+    data = licensing(emulator.org)
+    emulator.faults.add(PERIOD_DETAIL, corrupt={'path': ['charges', 2], 'set': {'actualQuantity': bad}})
+    dd_run_check(make_check(**only('billing', billing={'license_charges': CX_MAP})))
+    now = clock.now()
+    start, end = billing_period(now)
+    charged = {t for m in aggregator.metrics('genesys_cloud.billing.usage') for t in m.tags if t.startswith('charge:')}
+    assert charged == {f'charge:{CX_CHARGE["name"]}', f'charge:{TOKEN_CHARGE["name"]}'}  # the voice charge skipped
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=data.tokens_used(start, end, now),
+                             tags=tags(emulator))
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=data.cx_actual / data.cx_prepaid,
+                             tags=tags(emulator, 'license:cloudcx3'))
+    [line] = [r.getMessage() for r in caplog.records if 'malformed' in r.getMessage()]
+    assert VOICE_CHARGE['sku'].lower() in line and 'charge' in line

@@ -15,6 +15,7 @@ whole org) or the users holding the licence (named), or Genesys's own actual qua
 when that is higher.
 """
 
+import math
 from datetime import datetime, timezone
 
 from typing_extensions import TypedDict
@@ -179,7 +180,10 @@ class BillingCollector(Collector):
             detail = self.client.get(path)
             if not isinstance(detail, dict) or not isinstance(detail.get('charges'), list):
                 raise MalformedResponse(f'GET {path}', 'the billing period has no `charges` list')
-            charges.extend(_contract_charge(c) for c in detail['charges'] if isinstance(c, dict))
+            for item in detail['charges']:  # one charge of the wrong shape is skipped, the others go on
+                charge = self.per_item('charge', item, _contract_charge)
+                if charge is not None:
+                    charges.append(charge)
             window = window or (period.start.timestamp(), period.end.timestamp())
         return (charges, window) if charges else (None, None)
 
@@ -207,41 +211,49 @@ class BillingCollector(Collector):
         self._pending = None
         names = [n.lower() for n in self.config.ai_token_usage_names]
         charges = []
-        for usage in (u for u in report['usages'] if isinstance(u, dict)):
+
+        def usage_charge(usage):
             name = str(usage.get('name') or '')
-            actual = _number(usage.get('totalUsage'))
+            actual = _quantity(usage.get('totalUsage')) or 0.0
             is_tokens = name.lower() in names if names else 'token' in name.lower()
-            charges.append({'name': name, 'unit': None, 'keys': [name.lower()], 'prepaid': None, 'overage': None,
-                            'actual': actual, 'tokens': actual if is_tokens else None, 'token_allowance': None})
-        return charges
+            return {'name': name, 'unit': None, 'keys': [name.lower()], 'prepaid': None, 'overage': None,
+                    'actual': actual, 'tokens': actual if is_tokens else None, 'token_allowance': None}
+
+        charges = [self.per_item('billable usage', u, usage_charge) for u in report['usages']]
+        return [c for c in charges if c is not None]
 
 
 def _contract_charge(charge):
     product = charge.get('product') or {}
     unit = product.get('unitOfMeasure')
-    prepaid = charge.get('prepaidQuantity')
-    actual = _number(charge.get('actualQuantity'))
-    overage = charge.get('overageQuantity')
+    prepaid = _quantity(charge.get('prepaidQuantity'))
+    actual = _quantity(charge.get('actualQuantity')) or 0.0
+    overage = _quantity(charge.get('overageQuantity'))
     if prepaid is not None and overage is None:
-        overage = max(0.0, actual - float(prepaid))
-    rate = charge.get('tokenConversionRate')
-    converted = charge.get('convertedTokenCount')
+        overage = max(0.0, actual - prepaid)
+    rate = _quantity(charge.get('tokenConversionRate'))
+    converted = _quantity(charge.get('convertedTokenCount'))
     tokens = allowance = None
     if converted is not None or rate is not None or unit == 'Token':
         # tokenConversionRate is "units per token" (SDK BillingCharge), so tokens = units / rate.
-        per_token = float(rate) if rate else 1.0
-        tokens = float(converted) if converted is not None else actual / per_token
-        allowance = float(prepaid) / per_token if prepaid is not None else None
+        per_token = rate if rate else 1.0
+        tokens = converted if converted is not None else actual / per_token
+        allowance = prepaid / per_token if prepaid is not None else None
     name = charge.get('name') or product.get('name') or product.get('sku') or 'unknown'
     keys = [str(k).lower() for k in (charge.get('name'), product.get('name'), product.get('sku'), product.get('id'))
             if k]
-    return {'name': name, 'unit': unit, 'keys': keys, 'prepaid': None if prepaid is None else float(prepaid),
-            'actual': actual, 'overage': None if overage is None else float(overage), 'tokens': tokens,
-            'token_allowance': allowance}
+    return {'name': name, 'unit': unit, 'keys': keys, 'prepaid': prepaid, 'actual': actual, 'overage': overage,
+            'tokens': tokens, 'token_allowance': allowance}
 
 
-def _number(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+def _quantity(value):
+    """A quantity of the API as a finite float, None when absent; ValueError/TypeError/OverflowError when it is
+    not a number (an object, a word, NaN, a 401-digit integer): per_item then skips the charge with one line."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f'not a quantity: {value!r}')
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f'not a finite quantity: {value!r}')
+    return number
