@@ -247,3 +247,24 @@ def test_jobs_out_of_step_after_a_deferral_finish_together_then_rest(make_check,
         dd_run_check(check)
         clock.advance(60)
     assert sum(n for endpoint, n in emulator.requests.items() if 'usage/aggregates' in endpoint) == 0
+
+
+@pytest.mark.parametrize('restart', [False, True], ids=['same-agent', 'agent-restarted'])
+def test_month_to_date_starts_again_at_midnight_between_collections(make_check, dd_run_check, aggregator, emulator,
+                                                                    clock, restart):
+    """The hourly cadence must not carry last month's total past 00:00 UTC on the 1st: between the last collection
+    of the month and the next one the drawn (or restored) month-to-date gauges would still hold last month's."""
+    clock.set(clock.now().replace(day=30, hour=23, minute=10))
+    check = make_check(**only('api_usage'))
+    dd_run_check(check)
+    clock.advance(60)
+    dd_run_check(check)
+    assert_month_to_date(aggregator, emulator, yesterday(clock))  # November 1-29
+    clock.set(clock.now().replace(month=12, day=1, hour=0, minute=0, second=30))
+    emulator.faults.add(NEW_POLL, stuck_job=True, times=10)  # the new day's job is still running
+    if restart:
+        check = make_check(**only('api_usage'))
+    aggregator.reset()
+    dd_run_check(check)
+    mtd = aggregator.metrics('genesys_cloud.api.requests.month_to_date')
+    assert mtd and {m.value for m in mtd} == {0}

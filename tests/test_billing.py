@@ -148,3 +148,67 @@ def test_all_billing_metrics_are_covered(make_check, dd_run_check, aggregator, e
         aggregator.assert_metric('genesys_cloud.' + name)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics())
+
+
+def test_a_start_day_other_than_the_contracts_keeps_the_concurrent_estimate_and_says_so(
+        make_check, dd_run_check, aggregator, emulator, clock, caplog):
+    """billing_period_start_day 15 against a contract whose periods start on the 1st: the concurrent peak (reset on
+    the 15th) must still count, not be dropped silently for belonging to another period, and the log says the two
+    disagree."""
+    data = licensing(emulator.org)
+    data.cx_actual = 1
+    check = make_check(**only('concurrent_usage', 'billing', concurrent_usage={'interval': 300},
+                              billing={'license_charges': CX_MAP, 'billing_period_start_day': 15}))
+    data.hold()
+    base = data.concurrent_at(clock.time())
+    for minute in range(0, 35, 5):
+        run(check, dd_run_check, aggregator, clock, minutes=5 if minute else 0)
+    lic = tags(emulator, 'license:cloudcx3')
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=base / data.cx_prepaid, tags=lic)
+    warnings = [r.getMessage() for r in caplog.records if 'billing_period_start_day' in r.getMessage()]
+    assert len(warnings) == 1 and '15' in warnings[0] and '2026-11-01' in warnings[0]
+
+
+@pytest.mark.parametrize('day, projected', [(1, False), (2, True)], ids=['the-1st', 'the-2nd'])
+def test_without_a_contract_the_billable_usage_window_starts_on_the_1st(make_check, dd_run_check, aggregator,
+                                                                        emulator, clock, day, projected):
+    """The fallback path on the 1st: the report's window is the new period so far (not last month's), and the
+    token projection is withheld until a day of it has elapsed."""
+    data = licensing(emulator.org)
+    data.has_contracts = False
+    clock.set(datetime(2026, 12, day, 0, 30, tzinfo=timezone.utc))
+    check = make_check(**only('billing', billing={'ai_token_allowance': 1000}))
+    asked = clock.now()
+    dd_run_check(check)
+    run(check, dd_run_check, aggregator, clock, minutes=5)  # the report is Complete now
+    start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    tokens = data.billable_usage(start, asked, clock.now())[TOKEN_CHARGE['name']]
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=tokens, tags=tags(emulator))
+    points = aggregator.metrics('genesys_cloud.ai_tokens.projected')
+    if projected:
+        end = datetime(2027, 1, 1, tzinfo=timezone.utc)
+        assert [p.value for p in points] == [pytest.approx(tokens * (end - start) / (clock.now() - start))]
+    else:
+        assert points == []
+
+
+PERIOD_DETAIL = 'GET /api/v2/billing/contracts/{contractId}/billingperiods/{billingPeriodId}'
+
+
+@pytest.mark.parametrize('bad', [{'units': 3}, 'lots', 10 ** 401, 'NaN'], ids=['object', 'text', '401-digits', 'nan'])
+def test_a_charge_with_a_quantity_that_is_not_a_number_is_skipped_alone(make_check, dd_run_check, aggregator,
+                                                                         emulator, clock, caplog, bad):
+    """One charge whose quantity is not a finite number costs that charge, not the whole billing collection."""
+    data = licensing(emulator.org)
+    emulator.faults.add(PERIOD_DETAIL, corrupt={'path': ['charges', 2], 'set': {'actualQuantity': bad}})
+    dd_run_check(make_check(**only('billing', billing={'license_charges': CX_MAP})))
+    now = clock.now()
+    start, end = billing_period(now)
+    charged = {t for m in aggregator.metrics('genesys_cloud.billing.usage') for t in m.tags if t.startswith('charge:')}
+    assert charged == {f'charge:{CX_CHARGE["name"]}', f'charge:{TOKEN_CHARGE["name"]}'}  # the voice charge skipped
+    aggregator.assert_metric('genesys_cloud.ai_tokens.consumed', value=data.tokens_used(start, end, now),
+                             tags=tags(emulator))
+    aggregator.assert_metric('genesys_cloud.license.utilization', value=data.cx_actual / data.cx_prepaid,
+                             tags=tags(emulator, 'license:cloudcx3'))
+    [line] = [r.getMessage() for r in caplog.records if 'malformed' in r.getMessage()]
+    assert VOICE_CHARGE['sku'].lower() in line and 'charge' in line

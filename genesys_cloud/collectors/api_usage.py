@@ -6,6 +6,8 @@ client) through async jobs: the new `POST /api/v2/usage/aggregates/query/jobs`, 
 `POST /api/v2/usage/query` where the new one is absent (404) or forbidden (403). A job is submitted once and
 polled once per check run (every minute while it runs, its id persisted so an Agent restart polls the same
 job); the values are gauges, so re-reading a day never counts anything twice.
+A collection is also due just after 00:00 UTC, whatever the interval: a new latest day, and on the 1st a month
+to date back at 0.
 """
 
 from datetime import timedelta
@@ -20,6 +22,7 @@ from .oauth_clients import oauth_client_names
 NEW_JOBS = '/api/v2/usage/aggregates/query/jobs'
 LEGACY_QUERY = '/api/v2/usage/query'
 PAGE_SIZE = 1000  # "Page size of the results. Max is 1000." (SDK usage_api.py)
+DAY = 86400
 POLL_INTERVAL = 60  # seconds between polls of a running job (the check's own cadence)
 LEGACY_RETRY = 86400  # after a 403/404 on the new endpoint, use the legacy one for a day before trying again
 NEW_METRICS = ['Requests', 'Status200', 'Status300', 'Status400', 'Status429', 'Status500']
@@ -58,7 +61,12 @@ class ApiUsageCollector(Collector):
     def interval(self) -> float:
         # While a job runs, come back next run to poll it instead of waiting for the hourly cadence.
         configured = super().interval
-        return min(configured, POLL_INTERVAL) if self._pending else configured
+        if self._pending:
+            return min(configured, POLL_INTERVAL)
+        # Due again just after 00:00 UTC: a new day is a new latest complete day and, on the 1st, a month to date
+        # back at 0; the cadence alone would keep drawing last month's total for up to an interval into the 1st.
+        until_midnight = DAY - self.clock.time() % DAY
+        return min(configured, max(until_midnight, POLL_INTERVAL))
 
     # -- collection ------------------------------------------------------------------------------
 

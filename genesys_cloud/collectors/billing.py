@@ -15,6 +15,7 @@ whole org) or the users holding the licence (named), or Genesys's own actual qua
 when that is higher.
 """
 
+import math
 from datetime import datetime, timezone
 
 from typing_extensions import TypedDict
@@ -50,13 +51,16 @@ class BillingCollector(Collector):
         super().__init__(ctx)
         self._cached = None  # the billing period's charges as last read
         self._pending = None  # the billable usage window asked for while its report is InProgress
+        self._warned_start = None  # the contract period start last warned of (_check_start_day)
 
     def collect(self):
         now = self.clock.now()
         start, end = billing_period(now, self.config.billing_period_start_day)
+        configured = start  # where concurrent_usage resets its peak
         data = self._billing_data(now, start, end) or {'charges': [], 'as_of': now.timestamp()}
         if data.get('window'):  # the contract's own period, when it has one: its dates decide the projections
             start, end = (datetime.fromtimestamp(t, tz=timezone.utc) for t in data['window'])
+            self._check_start_day(start, configured)
         charges = data['charges']
         for charge in charges:
             tags = [tagging.tag('charge', charge['name']), tagging.tag('unit', (charge['unit'] or 'unknown').lower())]
@@ -65,7 +69,7 @@ class BillingCollector(Collector):
                 self.gauge('billing.prepaid', charge['prepaid'], tags=tags)
                 self.gauge('billing.overage', charge['overage'], tags=tags)
         self._tokens(charges, data['as_of'], start, end)
-        self._licences(charges, now, start, end)
+        self._licences(charges, now, start, end, configured)
 
     # -- AI tokens -----------------------------------------------------------------------------------
 
@@ -85,7 +89,7 @@ class BillingCollector(Collector):
 
     # -- licences ------------------------------------------------------------------------------------
 
-    def _licences(self, charges, now, start, end):
+    def _licences(self, charges, now, start, end, configured):
         baseline = {str(k).lower(): v for k, v in self.config.license_baseline.items()}
         mapping = {str(k).lower(): str(v).lower() for k, v in self.config.license_charges.items()}
         named = self.config.license_model == 'named'
@@ -98,7 +102,7 @@ class BillingCollector(Collector):
             estimates = []
             if named and lic in assigned:
                 estimates.append(float(assigned[lic]))
-            if not named and concurrent is not None and concurrent['period'] == start.isoformat():
+            if not named and concurrent is not None and concurrent['period'] == configured.isoformat():
                 estimates.append(float(concurrent['peak']))
             if charge is not None:
                 estimates.append(float(charge['actual']))
@@ -119,6 +123,15 @@ class BillingCollector(Collector):
             if projection_ready(now, start, end):
                 projected = linear_projection(consumed, now, start, end, anchor=anchors.get(lic))
                 self.gauge('license.projected_overage', max(0.0, projected - purchased), tags=tags)
+
+    def _check_start_day(self, start, configured):
+        """One warning per contract period whose start is not the configured billing_period_start_day's: the
+        concurrent peak then covers another month than the contract's."""
+        if start.date() != configured.date() and self._warned_start != start:
+            self._warned_start = start
+            self.log.warning('%s: the contract\'s billing period starts %s but billing.billing_period_start_day is %d: '
+                             'the concurrent peak resets on that day at 00:00 UTC, so it covers another period',
+                             self.name, start.isoformat(), self.config.billing_period_start_day)
 
     def _anchors(self, start):
         saved = self.state.get('anchors', shape=Anchors) or {}
@@ -167,7 +180,10 @@ class BillingCollector(Collector):
             detail = self.client.get(path)
             if not isinstance(detail, dict) or not isinstance(detail.get('charges'), list):
                 raise MalformedResponse(f'GET {path}', 'the billing period has no `charges` list')
-            charges.extend(_contract_charge(c) for c in detail['charges'] if isinstance(c, dict))
+            for item in detail['charges']:  # one charge of the wrong shape is skipped, the others go on
+                charge = self.per_item('charge', item, _contract_charge)
+                if charge is not None:
+                    charges.append(charge)
             window = window or (period.start.timestamp(), period.end.timestamp())
         return (charges, window) if charges else (None, None)
 
@@ -195,41 +211,49 @@ class BillingCollector(Collector):
         self._pending = None
         names = [n.lower() for n in self.config.ai_token_usage_names]
         charges = []
-        for usage in (u for u in report['usages'] if isinstance(u, dict)):
+
+        def usage_charge(usage):
             name = str(usage.get('name') or '')
-            actual = _number(usage.get('totalUsage'))
+            actual = _quantity(usage.get('totalUsage')) or 0.0
             is_tokens = name.lower() in names if names else 'token' in name.lower()
-            charges.append({'name': name, 'unit': None, 'keys': [name.lower()], 'prepaid': None, 'overage': None,
-                            'actual': actual, 'tokens': actual if is_tokens else None, 'token_allowance': None})
-        return charges
+            return {'name': name, 'unit': None, 'keys': [name.lower()], 'prepaid': None, 'overage': None,
+                    'actual': actual, 'tokens': actual if is_tokens else None, 'token_allowance': None}
+
+        charges = [self.per_item('billable usage', u, usage_charge) for u in report['usages']]
+        return [c for c in charges if c is not None]
 
 
 def _contract_charge(charge):
     product = charge.get('product') or {}
     unit = product.get('unitOfMeasure')
-    prepaid = charge.get('prepaidQuantity')
-    actual = _number(charge.get('actualQuantity'))
-    overage = charge.get('overageQuantity')
+    prepaid = _quantity(charge.get('prepaidQuantity'))
+    actual = _quantity(charge.get('actualQuantity')) or 0.0
+    overage = _quantity(charge.get('overageQuantity'))
     if prepaid is not None and overage is None:
-        overage = max(0.0, actual - float(prepaid))
-    rate = charge.get('tokenConversionRate')
-    converted = charge.get('convertedTokenCount')
+        overage = max(0.0, actual - prepaid)
+    rate = _quantity(charge.get('tokenConversionRate'))
+    converted = _quantity(charge.get('convertedTokenCount'))
     tokens = allowance = None
     if converted is not None or rate is not None or unit == 'Token':
         # tokenConversionRate is "units per token" (SDK BillingCharge), so tokens = units / rate.
-        per_token = float(rate) if rate else 1.0
-        tokens = float(converted) if converted is not None else actual / per_token
-        allowance = float(prepaid) / per_token if prepaid is not None else None
+        per_token = rate if rate else 1.0
+        tokens = converted if converted is not None else actual / per_token
+        allowance = prepaid / per_token if prepaid is not None else None
     name = charge.get('name') or product.get('name') or product.get('sku') or 'unknown'
     keys = [str(k).lower() for k in (charge.get('name'), product.get('name'), product.get('sku'), product.get('id'))
             if k]
-    return {'name': name, 'unit': unit, 'keys': keys, 'prepaid': None if prepaid is None else float(prepaid),
-            'actual': actual, 'overage': None if overage is None else float(overage), 'tokens': tokens,
-            'token_allowance': allowance}
+    return {'name': name, 'unit': unit, 'keys': keys, 'prepaid': prepaid, 'actual': actual, 'overage': overage,
+            'tokens': tokens, 'token_allowance': allowance}
 
 
-def _number(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+def _quantity(value):
+    """A quantity of the API as a finite float, None when absent; ValueError/TypeError/OverflowError when it is
+    not a number (an object, a word, NaN, a 401-digit integer): per_item then skips the charge with one line."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f'not a quantity: {value!r}')
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f'not a finite quantity: {value!r}')
+    return number
