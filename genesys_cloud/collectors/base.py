@@ -34,6 +34,10 @@ class OrgSize:
     data_tables: int = 0
     integrations: int = 0
     data_actions: int = 0
+    teams: int = 0
+    work_types: int = 0
+    workbins: int = 0
+    knowledge_bases: int = 0
 
 
 def describe(item) -> str:
