@@ -353,7 +353,7 @@ def row_plan(tables, known, parents_per_run, top_n):
     fresh = sorted(known, key=lambda tid: (-known[tid][0], position[tid]))[:min(top_n, budget // 2)]
     others = sorted((tid for tid in tables if tid not in fresh),
                     key=lambda tid: (known[tid][1] if tid in known else -1, position[tid]))
-    share = max(budget - len(fresh), math.ceil(len(others) / FULL_PASS))
+    share = max(budget - len(fresh), math.ceil(len(tables) / FULL_PASS))
     return fresh, others[:share]
 
 

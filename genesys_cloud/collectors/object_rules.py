@@ -13,7 +13,8 @@ Namespaces are values of the SDK's Limit.namespace enum.
 
 from dataclasses import dataclass
 
-from .queue_list import LIST_PATH as QUEUES
+# No imports from the package: scripts/object_limits_table.py loads this file alone to write the README table.
+QUEUES = '/api/v2/routing/queues'  # queue_list.LIST_PATH (object_limits reads the shared queue list for it)
 
 ONE = (('pageSize', 1), ('pageNumber', 1))
 PAGED = 'page'  # pageSize/pageNumber paging
