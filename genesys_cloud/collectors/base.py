@@ -29,7 +29,7 @@ class OrgSize:
     limit_namespaces: int = 9  # of the configured limit namespaces, how many the org has
     not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
     # object_limits: namespaces holding the object limits it maps, and the objects it pages through
-    object_limit_namespaces: int = 12
+    object_limit_namespaces: int = 21
     groups: int = 0
     data_tables: int = 0
     integrations: int = 0
