@@ -40,7 +40,6 @@ from ..client import (
     NotFound,
     PermissionDenied,
     RateLimited,
-    RequestBudgetExhausted,
     ServerError,
 )
 from ..client.paging import PageGuard
@@ -141,8 +140,9 @@ class ObjectLimitsCollector(Collector):
                         self.log.warning('%s: %s not counted: %s', self.name, rule.object_type, e)
                         done[ident] = None
                 results.append((rule, namespace, key, limit, done[ident]))
-        except RequestBudgetExhausted:
-            # Deferred to the next run, which resumes here instead of spending the same requests again.
+        except Exception:
+            # Deferred to the next run (RequestBudgetExhausted), or failed on something no object type owns: the
+            # next attempt resumes here instead of spending the same requests again.
             self.state.set('progress', progress)
             raise
         self.state.delete('progress')
@@ -304,8 +304,8 @@ class ObjectLimitsCollector(Collector):
         now = self.clock.time()
         # The budget holds for the whole collection, also when it is deferred and resumed part-way.
         scanned = self._cycle.setdefault('rows_scanned', [])
-        plan = fresh + rotation
-        todo = [tid for tid in plan if tid not in scanned][:max(0, len(plan) - len(scanned))]
+        plan, already = fresh + rotation, set(scanned)
+        todo = [tid for tid in plan if tid not in already][:max(0, len(plan) - len(scanned))]
         try:
             for tid in todo:
                 try:
