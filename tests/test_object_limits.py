@@ -552,3 +552,19 @@ def test_a_401_digit_total_costs_its_type_only_and_is_not_retried_every_few_minu
     aggregator.reset()
     dd_run_check(check)
     assert as_table(aggregator) == expected(emulator)
+
+
+def test_a_limit_value_that_is_not_a_count_costs_its_limit_only(make_check, dd_run_check, aggregator, emulator,
+                                                                caplog):
+    limits = org_limits(emulator.org)
+    limits.set_value('routing', 'queues.max', 10**400)  # would overflow a float
+    limits.set_value('quality', 'evaluationforms.max', float('nan'))  # a NaN literal: not JSON, the namespace lost
+    check = make_check(**objects_only())
+    dd_run_check(check)
+    assert check.scheduler.last_errors == {}
+    assert as_table(aggregator) == {k: v for k, v in expected(emulator).items() if k[1] != 'queues.max'
+                                    and k[0] != 'quality'}
+    lines = [r.getMessage() for r in caplog.records if 'is not a count' in r.getMessage()]
+    assert len(lines) == 1 and len(lines[0]) < 200
+    lines = [r.getMessage() for r in caplog.records if 'namespace quality not reported' in r.getMessage()]
+    assert len(lines) == 1

@@ -193,7 +193,11 @@ class ObjectLimitsCollector(Collector):
         A namespace the org does not have (404) has no limits here."""
         limits = {}
         for namespace in sorted({ns for _rule, ns, _key in matched}):
-            listing = namespace_listing(self.ctx, namespace, max_age=VALUES_MAX_AGE)
+            try:
+                listing = namespace_listing(self.ctx, namespace, max_age=VALUES_MAX_AGE)
+            except (MalformedResponse, ServerError) as e:  # costs this namespace's limits only
+                self.log.warning('%s: the limits of namespace %s not reported: %s', self.name, namespace, e)
+                continue
             if listing is None:
                 continue
             values = values_of(listing)

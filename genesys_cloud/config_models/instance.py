@@ -132,9 +132,9 @@ class ObjectLimits(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    parents_per_run: Optional[int] = None
-    top_n: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    parents_per_run: Optional[int] = Field(None, ge=1)
+    top_n: Optional[int] = Field(None, ge=1)
 
 
 class OperationalEvents(BaseModel):
