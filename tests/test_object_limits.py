@@ -15,7 +15,7 @@ from datadog_checks.genesys_cloud.collectors.object_rules import RULES, is_count
 from datadog_checks.genesys_cloud.state import StateStore
 
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.integrations import integrations_state
 from genesys_cloud_dd.emulator.data.limits import org_limits
@@ -301,7 +301,7 @@ def test_data_table_rows_are_scanned_over_several_runs_nearest_first(make_check,
         rows = {k[3]: v for k, v in reported(aggregator, 'genesys_cloud.objects.count').items()
                 if k[1] == 'datatable.rows.max'}
         rows_reported.append(rows)
-        clock.advance(ObjectLimitsCollector.default_interval)
+        clock.advance(ObjectLimitsCollector.default('interval'))
     assert rows_reported[0] == {'Lookup table 10': 109, 'Lookup table 9': 108, 'Lookup table 8': 107}
     assert rows_reported[1] == {'Lookup table 17': 116, 'Lookup table 16': 115, 'Lookup table 15': 114}
     assert rows_reported[2] == {'Lookup table 21': 4990, 'Lookup table 24': 123, 'Lookup table 23': 122}
@@ -453,14 +453,14 @@ def test_every_table_is_counted_within_a_few_hours_whatever_the_options(make_che
     table_ids = {objects.entity('data_tables', i).id for i in range(170)}
     for _ in range(FULL_PASS):
         dd_run_check(check)
-        clock.advance(ObjectLimitsCollector.default_interval)
+        clock.advance(ObjectLimitsCollector.default('interval'))
     assert set(check_state(check).get('table_rows')) == table_ids
     # and the fullest table found on the way is the one reported first
     objects.set_rows(169, 4999)
     for _ in range(FULL_PASS):
         aggregator.reset()
         dd_run_check(check)
-        clock.advance(ObjectLimitsCollector.default_interval)
+        clock.advance(ObjectLimitsCollector.default('interval'))
     assert as_table(aggregator)[row_key(emulator, 169)][0] == 4999
 
 

@@ -5,7 +5,7 @@ import pytest
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.collectors.base import OrgSize
 from datadog_checks.genesys_cloud.collectors.object_rules import RULES as OBJECT_RULES
-from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES
+from datadog_checks.genesys_cloud.collectors.org_limits import OrgLimitsCollector
 
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.contact_center import contact_center
@@ -23,7 +23,7 @@ def org_size(emulator, clock):
     objects = org_objects(emulator.org)
     return OrgSize(
         users=len(emulator.org.users), queues=len(emulator.org.queues), oauth_clients=len(emulator.org.oauth_clients),
-        limit_namespaces=len(present & set(DEFAULT_NAMESPACES)),
+        limit_namespaces=len(present & set(OrgLimitsCollector.default('namespaces'))),
         not_responding=sum(s.routing_status == 'NOT_RESPONDING' for s in states),
         object_limit_namespaces=len(present & {ns for r in OBJECT_RULES for ns, _key in r.limit_keys}),
         groups=objects.counts['groups'], data_tables=objects.counts['data_tables'],

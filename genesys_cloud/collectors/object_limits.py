@@ -91,20 +91,18 @@ def match(documented):
 
 class ObjectLimitsCollector(Collector):
     name = 'object_limits'
-    default_interval = 3600
     permissions = ('limits:organization:view',)
-    defaults = {'top_n': 10, 'parents_per_run': 50}
 
     @classmethod
     def minimum_requests(cls, size):
         # The docs, each namespace's values, one request per `total` rule, the paged listings, and the data
-        # tables' rows (a share of them, see _row_budget).
+        # tables' rows (a share of them, see row_plan).
         totals = sum(r.how == 'total' for r in RULES)
         listed = sum(pages(n, PAGE_SIZE) for n in (size.queues, size.groups, size.data_tables, size.integrations,
                                                      size.data_actions, size.teams, size.work_types, size.workbins,
                                                      size.knowledge_bases))
-        fresh, rotation = row_plan(list(range(size.data_tables)), {}, cls.defaults['parents_per_run'],
-                                   cls.defaults['top_n'])
+        fresh, rotation = row_plan(list(range(size.data_tables)), {}, cls.default('parents_per_run'),
+                                   cls.default('top_n'))
         rows = len(fresh) + len(rotation)
         return 1 + size.object_limit_namespaces + totals + listed + rows
 
@@ -304,7 +302,7 @@ class ObjectLimitsCollector(Collector):
         tables = {t['id']: t['name'] for t in self._listing(_TABLES)}
         saved = self.state.get('table_rows', shape=dict[str, tuple[Count, float]]) or {}
         known = {tid: list(entry) for tid, entry in saved.items() if tid in tables}
-        fresh, rotation = row_plan(list(tables), known, int(self.options['parents_per_run']), self._top_n)
+        fresh, rotation = row_plan(list(tables), known, self.config.parents_per_run, self._top_n)
         now = self.clock.time()
         # The budget holds for the whole collection, also when it is deferred and resumed part-way.
         scanned = self._cycle.setdefault('rows_scanned', [])
@@ -332,7 +330,7 @@ class ObjectLimitsCollector(Collector):
 
     @property
     def _top_n(self):
-        return max(1, int(self.options['top_n']))
+        return self.config.top_n
 
     def _report_parents(self, rule, namespace, key, limit, counts):
         nearest = sorted(counts, key=lambda item: (-item[2], item[1], item[0]))[:self._top_n]

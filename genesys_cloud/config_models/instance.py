@@ -72,7 +72,7 @@ class Billing(BaseModel):
     interval: Optional[int] = Field(None, ge=1)
     license_baseline: Optional[MappingProxyType[str, float]] = None
     license_charges: Optional[MappingProxyType[str, str]] = None
-    license_model: Optional[str] = None
+    license_model: Optional[Literal['concurrent', 'named']] = None
     refresh: Optional[int] = Field(None, ge=1)
 
 
