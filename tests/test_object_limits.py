@@ -568,3 +568,14 @@ def test_a_limit_value_that_is_not_a_count_costs_its_limit_only(make_check, dd_r
     assert len(lines) == 1 and len(lines[0]) < 200
     lines = [r.getMessage() for r in caplog.records if 'namespace quality not reported' in r.getMessage()]
     assert len(lines) == 1
+
+
+def test_an_unmapped_key_with_a_line_break_stays_on_one_log_line(make_check, dd_run_check, aggregator, emulator,
+                                                                 caplog):
+    limits = org_limits(emulator.org)
+    limits.defaults['routing']['fake\nINFO all limits fine.max'] = 10
+    caplog.set_level(logging.INFO)
+    dd_run_check(make_check(**objects_only()))
+    lines = [r.getMessage() for r in caplog.records if 'no counting rule' in r.getMessage()]
+    assert len(lines) == 1 and '\n' not in lines[0] and 'routing/fake?INFO all limits fine.max' in lines[0]
+    assert len(unmapped(aggregator)) == len(EMULATOR_UNMAPPED) + 1

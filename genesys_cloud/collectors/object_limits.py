@@ -183,7 +183,7 @@ class ObjectLimitsCollector(Collector):
         if unmapped:  # the docs are read once a day: so is this line
             self.log.info('%s: %d documented count limits have no counting rule and are reported as '
                           'objects.unmapped only: %s', self.name, len(unmapped),
-                          ', '.join(f'{ns}/{key}' for ns, key in unmapped))
+                          ', '.join(_printable(f'{ns}/{key}') for ns, key in unmapped))
         return documented
 
     def _limits(self, matched, documented):
@@ -357,6 +357,11 @@ def row_plan(tables, known, parents_per_run, top_n):
                     key=lambda tid: (known[tid][1] if tid in known else -1, position[tid]))
     share = max(budget - len(fresh), math.ceil(len(tables) / FULL_PASS))
     return fresh, others[:share]
+
+
+def _printable(text) -> str:
+    """External text for one log line: no line breaks or other control characters, at most 200 characters."""
+    return ''.join(c if c.isprintable() else '?' for c in text[:200])
 
 
 def _is_count(value) -> bool:
