@@ -193,7 +193,8 @@ class ObjectLimitsCollector(Collector):
         for namespace in sorted({ns for _rule, ns, _key in matched}):
             try:
                 listing = namespace_listing(self.ctx, namespace, max_age=VALUES_MAX_AGE)
-            except (MalformedResponse, ServerError) as e:  # costs this namespace's limits only
+            except MalformedResponse as e:  # costs this namespace's limits only (a 5xx stops the collection:
+                # asking every other namespace of a failing endpoint would only spend the org's budget)
                 self.log.warning('%s: the limits of namespace %s not reported: %s', self.name, namespace, e)
                 continue
             if listing is None:
