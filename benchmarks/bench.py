@@ -169,7 +169,7 @@ def report(results):
                      f" wall {naive['wall']:.1f} s, CPU {naive['cpu']:.1f} s, peak RSS {naive['peak_rss_mb']:.0f} MB")
         lines.append('')
     lines.append('Documented counts assume no agent NOT_RESPONDING (agents adds a page per 100) and all 9 default'
-                 ' limit namespaces (the emulator org lacks datatables: 2 requests fewer).')
+                 ' limit namespaces.')
     return '\n'.join(lines)
 
 

@@ -4,7 +4,7 @@ emulator's request counter, one cold-start collection at a time, for orgs of sev
 import pytest
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.collectors.base import OrgSize
-from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS as OBJECT_MAPPINGS
+from datadog_checks.genesys_cloud.collectors.object_rules import RULES as OBJECT_RULES
 from datadog_checks.genesys_cloud.collectors.org_limits import OrgLimitsCollector
 
 from genesys_cloud_dd.emulator import OrgOptions
@@ -20,14 +20,17 @@ SIZES = [OrgOptions(seed=5, users=0, queues=0, oauth_clients=1), OrgOptions(seed
 def org_size(emulator, clock):
     states = contact_center(emulator.org).agent_states(clock.time()).values()
     present = set(org_limits(emulator.org).namespaces)
+    objects = org_objects(emulator.org)
     return OrgSize(
         users=len(emulator.org.users), queues=len(emulator.org.queues), oauth_clients=len(emulator.org.oauth_clients),
         limit_namespaces=len(present & set(OrgLimitsCollector.default('namespaces'))),
         not_responding=sum(s.routing_status == 'NOT_RESPONDING' for s in states),
-        object_limit_namespaces=len(present & {m.namespace for m in OBJECT_MAPPINGS}),
-        groups=org_objects(emulator.org).counts['groups'], data_tables=org_objects(emulator.org).counts['data_tables'],
+        object_limit_namespaces=len(present & {ns for r in OBJECT_RULES for ns, _key in r.limit_keys}),
+        groups=objects.counts['groups'], data_tables=objects.counts['data_tables'],
         integrations=len(integrations_state(emulator).integrations),
         data_actions=sum(1 for a in integrations_state(emulator).actions.values() if a.published),
+        teams=objects.counts['teams'], work_types=objects.counts['work_types'], workbins=objects.counts['workbins'],
+        knowledge_bases=objects.counts['knowledge_bases'],
     )
 
 

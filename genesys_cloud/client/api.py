@@ -378,7 +378,7 @@ def _unique(items, seen):
     """Yield items once each, even when paging shifts under us (an entity added while we page)."""
     for item in items:
         key = item.get('id') if isinstance(item, dict) else None
-        if key is not None:
+        if isinstance(key, (str, int)):  # an id of another type is the caller's to reject, not a crash here
             if key in seen:
                 continue
             seen.add(key)

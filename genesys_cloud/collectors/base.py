@@ -31,11 +31,15 @@ class OrgSize:
     limit_namespaces: int = 9  # of the configured limit namespaces, how many the org has
     not_responding: int = 0  # agents currently NOT_RESPONDING (their details are paged)
     # object_limits: namespaces holding the object limits it maps, and the objects it pages through
-    object_limit_namespaces: int = 12
+    object_limit_namespaces: int = 21
     groups: int = 0
     data_tables: int = 0
     integrations: int = 0
     data_actions: int = 0
+    teams: int = 0
+    work_types: int = 0
+    workbins: int = 0
+    knowledge_bases: int = 0
 
 
 def describe(item) -> str:

@@ -55,7 +55,7 @@ def run(args) -> int:
             'api_url': emulator.url,
             'login_url': emulator.url,
             'tags': ['env_name:demo'],
-            # One run shows every collector: object_limits' cold start alone needs ~50 requests.
+            # One run shows every collector: object_limits' cold start alone needs ~120 requests.
             'max_requests_per_minute': 200,
             'billing': {'license_charges': dict(LICENSE_CHARGES)},
         }

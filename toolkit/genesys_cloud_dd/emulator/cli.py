@@ -57,6 +57,9 @@ def add_arguments(parser):
                         help='polls an async job (usage, analytics) answers "running" before its results '
                              '(default: 1)')
     parser.add_argument('--log-requests', action='store_true', help='print one line per request received')
+    parser.add_argument('--legacy-limit-keys', action='store_true',
+                        help="document object-count limits under this project's earlier key spellings")
+
 
 def main(argv=None):
     return run(build_parser().parse_args(argv))
@@ -65,7 +68,7 @@ def main(argv=None):
 def run(args):
     clock = FakeClock(parse_instant(args.fake_clock, '--fake-clock')) if args.fake_clock else toolkit_clock()
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients,
-                         divisions=args.divisions, days=args.days)
+                         divisions=args.divisions, days=args.days, legacy_limit_keys=args.legacy_limit_keys)
     emulator = Emulator(options, client_id=args.client_id, client_secret=args.client_secret, clock=clock,
                         rate_limit_per_minute=args.rate_limit, host=args.host, port=args.port,
                         job_polls=args.job_polls, log_requests=args.log_requests)

@@ -29,6 +29,7 @@ class OrgOptions:
     org_id: Optional[str] = None  # derived from the seed when None
     check_client_id: Optional[str] = None  # the id the emulator accepts; derived from the seed when None
     agent_ratio: float = 0.8
+    legacy_limit_keys: bool = False  # object-count limits under this project's earlier spellings (data/objects.py)
 
 
 @dataclass

@@ -92,9 +92,12 @@ class IntegrationsState:
         return str(uuid.uuid4())
 
     @staticmethod
-    def new_action_id(category):
+    def new_action_id(category, type_id='custom-rest-actions'):
+        """Custom actions (Web Services Data Actions) have ids starting `custom_-_`, what counts against
+        dataactions/actions.total.max; other integration types' ids start with the type (UNVERIFIED form)."""
         slug = ''.join(c if c.isalnum() else '_' for c in category.lower())[:20] or 'custom'
-        return f'custom_-_{slug}_{uuid.uuid4()}'
+        prefix = 'custom' if type_id == 'custom-rest-actions' else type_id
+        return f'{prefix}_-_{slug}_{uuid.uuid4()}'
 
 
 _STATES = weakref.WeakKeyDictionary()

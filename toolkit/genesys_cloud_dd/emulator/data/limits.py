@@ -2,8 +2,9 @@
 
 The platform.api and dataactions keys and defaults come from the reference (4.2, Part A 4); the other keys
 are illustrative (UNVERIFIED): the real catalogue is `GET /api/v2/organizations/limits/docs`. The org has
-most namespaces of the SDK's Limit.namespace enum the check asks for by default, but not `datatables`, so
-the "namespace the org does not have" path is exercised.
+the namespaces of the SDK's Limit.namespace enum the check asks for by default; tests delete one to exercise
+the "namespace the org does not have" path. Object-count keys are spelt as data/objects.py says (the
+live-checked spellings, or the legacy ones with OrgOptions.legacy_limit_keys).
 """
 
 import threading
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Optional
 
-from .objects import OBJECT_LIMITS
+from .objects import LEGACY_KEYS, OBJECT_LIMITS
 
 DEFAULT_LIMITS = {
     'platform.api': {'client.credentials.token.rate.per.minute': 300, 'token.rate.per.minute': 300,
@@ -76,6 +77,26 @@ class OrgLimits:
             for key, (default, _description, _resource) in keys.items():
                 self.defaults.setdefault(ns, {}).setdefault(key, default)
                 self.values.setdefault(ns, {}).setdefault(key, default)
+        legacy = getattr(org.options, 'legacy_limit_keys', False)
+        for live, old in LEGACY_KEYS.items():
+            # A key both tables name (routing/skills.max above) keeps its drawn value under the org's spelling.
+            self._respell(*((live, old) if legacy else (old, live)))
+
+    def _respell(self, source, target):
+        """Move a limit to another spelling; a value DEFAULT_LIMITS drew wins over an OBJECT_LIMITS default."""
+        (src_ns, src_key), (dst_ns, dst_key) = source, target
+        if src_key not in self.defaults.get(src_ns, {}):
+            return
+        drawn = src_key in DEFAULT_LIMITS.get(src_ns, {})
+        for table in (self.defaults, self.values):
+            value = table[src_ns].pop(src_key)
+            if not table[src_ns]:
+                del table[src_ns]
+            if drawn or dst_key not in table.get(dst_ns, {}):
+                table.setdefault(dst_ns, {})[dst_key] = value
+        for request in self.change_requests:
+            if (request.namespace, request.key) == source:
+                request.namespace, request.key = target
 
     def _make_requests(self, rng, raised):
         now = self.org.anchor

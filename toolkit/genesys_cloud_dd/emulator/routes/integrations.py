@@ -431,7 +431,7 @@ def create_draft(request):
         if _name_taken(state, body['integrationId'], body['name']):
             raise ApiError(400, 'bad.request', 'An action named {!r} already exists in this integration.'.format(
                 body['name']))
-        action_id = state.new_action_id(body['category'])
+        action_id = state.new_action_id(body['category'], state.integrations[body['integrationId']].type_id)
         draft = {'id': action_id, 'name': body['name'], 'integrationId': body['integrationId'],
                  'category': body['category'], 'contract': _contract(body['contract']), 'version': 1,
                  'secure': bool(body.get('secure', False)), 'config': copy.deepcopy(body['config'])}
