@@ -12,6 +12,7 @@ from .client import (
 )
 from .client.auth import TOKEN_ENDPOINT
 from .client.jobs import JobFailed
+from .state import StateUnwritable
 
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
 DEFAULT_RESERVE = 2  # requests kept for a due collector whose cost is not measured yet
@@ -93,6 +94,8 @@ class Scheduler:
             return self._failed(collector, e, retry_after=getattr(e, 'retry_after', None))
         except JobFailed as e:
             return self._failed(collector, f'{e}; a new job will be submitted on the next collection')
+        except StateUnwritable as e:
+            return self._failed(collector, f'{e}; the collection stopped there and resumes from what was saved')
         except Exception as e:  # a response whose shape we did not expect must not stop the other collectors
             self.check.log.debug('%s: unexpected error', name, exc_info=True)
             return self._failed(collector, f'unexpected response shape ({type(e).__name__}: {e})')
