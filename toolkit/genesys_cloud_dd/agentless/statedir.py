@@ -99,7 +99,9 @@ class StateDirectory:
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                os.write(fd, b'\0' * PROBE_BYTES)
+                block = memoryview(b'\0' * PROBE_BYTES)
+                while block:  # a short write is how a nearly full disk first shows
+                    block = block[os.write(fd, block):]
                 os.fsync(fd)
             finally:
                 os.close(fd)
