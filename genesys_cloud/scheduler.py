@@ -132,7 +132,7 @@ class Scheduler:
         self.last_errors[name] = error
         self.check.warning('%s: %s', name, error)
         delay = min(collector.interval, RETRY_AFTER_FAILURE)
-        if isinstance(error, RateLimited) and retry_after:
+        if retry_after and isinstance(error, (RateLimited, AuthenticationError)):
             delay = max(delay, retry_after)
         if isinstance(error, PermissionDenied):
             delay = max(delay, collector.interval)  # the role will not change by itself within minutes

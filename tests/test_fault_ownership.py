@@ -227,3 +227,24 @@ def test_a_kill_between_acceptance_and_the_journal_update_resends_an_event_once(
         fake.stop()
     record('agentless: SIGKILL between acceptance and journal', 'event re-sent once, logged, never again',
            '2 copies at most')
+
+
+@pytest.mark.parametrize('answer', ['200 HTML page (captive portal)', '200 JSON without a token', '503 every time',
+                                    '429 every time'])
+def test_check_and_agentless_exit_non_zero_when_the_login_is_not_a_token(answer, conf, real_emulator, fake_datadog,
+                                                                          tmp_path):
+    from .test_fault_matrix import NOT_A_TOKEN
+
+    fault, status_text, _ = NOT_A_TOKEN[answer]
+    real_emulator.faults.add('POST /oauth/token', **fault)
+    check = subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', 'check', '-c', str(conf)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert 'genesys_cloud.can_connect   CRITICAL' in check.stdout and f'POST /oauth/token: {status_text}' in check.stdout
+    once = agentless(conf, fake_datadog.url, tmp_path / 'state')
+    assert once.returncode == 1, once.stderr
+    assert 'genesys_cloud.can_connect is CRITICAL' in once.stderr
+    [service_check] = fake_datadog.service_checks
+    assert service_check['status'] == 2 and 'login failed: POST /oauth/token' in service_check['message']
+    record(f'cli: token endpoint answers {answer}', 'check and agentless --once exit 1, can_connect CRITICAL sent',
+           'exit 1 twice, CRITICAL delivered')

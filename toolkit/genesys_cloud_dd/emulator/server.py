@@ -233,6 +233,9 @@ class Emulator:
             body = request.body.decode('utf-8', 'replace') if request.body else ''
             raise ApiError(400, 'bad.request', '.' * fault.echo_padding + 'Invalid header: Authorization: '
                            + (request.headers.get('Authorization') or '') + ' ' + body)
+        if fault.status == 200 and fault.html:  # a captive portal or proxy sign-in page instead of the answer
+            page = b'<html><head><title>Sign in</title></head><body><form>Accept the terms</form></body></html>'
+            return 200, {'Content-Type': 'text/html'}, page
         if fault.status is not None and fault.status >= 400 and fault.html:
             page = f'<html><body><h1>{fault.status} Bad Gateway</h1><p>upstream error</p></body></html>'.encode()
             headers = {'Content-Type': 'text/html'}
