@@ -68,8 +68,8 @@ def conf(real_emulator, tmp_path):
 
 
 def agentless(conf, dd_url, state_dir, background=False, prefix=(), **kwargs):
-    command = [*prefix, sys.executable, '-m', 'genesys_cloud_dd.cli', 'agentless', '-c', str(conf), '--once', '--retries',
-               '0', '--dd-url', dd_url, '--state-dir', str(state_dir)]
+    command = [*prefix, sys.executable, '-m', 'genesys_cloud_dd.cli', 'agentless', '-c', str(conf), '--once',
+               '--retries', '0', '--dd-url', dd_url, '--state-dir', str(state_dir)]
     options = dict(cwd=ROOT, env={**os.environ, 'DD_API_KEY': API_KEY}, text=True, **kwargs)
     if background:
         return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options)
@@ -240,7 +240,8 @@ def test_check_and_agentless_exit_non_zero_when_the_login_is_not_a_token(answer,
     check = subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', 'check', '-c', str(conf)], cwd=ROOT,
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 1, check.stdout + check.stderr
-    assert 'genesys_cloud.can_connect   CRITICAL' in check.stdout and f'POST /oauth/token: {status_text}' in check.stdout
+    assert 'genesys_cloud.can_connect   CRITICAL' in check.stdout
+    assert f'POST /oauth/token: {status_text}' in check.stdout
     once = agentless(conf, fake_datadog.url, tmp_path / 'state')
     assert once.returncode == 1, once.stderr
     assert 'genesys_cloud.can_connect is CRITICAL' in once.stderr

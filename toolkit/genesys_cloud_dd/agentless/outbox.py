@@ -63,7 +63,7 @@ class Outbox:
         self.max_items = max_items
         self._dir = directory or StateDirectory().open()
         self.db = self._dir.db
-        self.dropped = Counter({kind: n for kind, n in self.db.execute('SELECT kind, n FROM dropped')})
+        self.dropped = Counter(dict(self.db.execute('SELECT kind, n FROM dropped')))
         if self._dir.lost_at_open:
             self._count_dropped(Counter(corrupt=self._dir.lost_at_open))
 
