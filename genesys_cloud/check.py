@@ -85,7 +85,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
-        self.scheduler = Scheduler(self, self.collectors, self.clock)
+        self.scheduler = Scheduler(self, self.collectors, self.clock, state=state)
 
     def _token_issued(self, token):
         self.register_secret(token)

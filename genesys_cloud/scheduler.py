@@ -12,6 +12,7 @@ from .client import (
 )
 from .client.auth import TOKEN_ENDPOINT
 from .client.jobs import JobFailed
+from .collectors.base import OWNER_KEY, Owner
 from .state import StateUnwritable
 
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
@@ -23,8 +24,9 @@ class Outcome:
 
 
 class Scheduler:
-    def __init__(self, check, collectors, clock):
+    def __init__(self, check, collectors, clock, state=None):
         self.check = check
+        self.state = state
         self.collectors = collectors  # in priority order: cheap, fresh data first
         self.clock = clock
         self.last_errors = {}  # collector name -> GenesysApiError or message
@@ -33,17 +35,45 @@ class Scheduler:
         self._deferred_since = {}
         self._cost = {}  # collector name -> requests its last complete collection took
         now = clock.time()
+        self._reanchor_stale_cursors(now)
         self._next_due = {}
         for collector in collectors:
             next_due = collector.restore(now)
             if next_due is not None:
                 self._next_due[collector.name] = next_due
 
+    def _reanchor_stale_cursors(self, now):
+        if self.state is None:
+            return
+        written = (self.state.get(OWNER_KEY, shape=Owner) or {}).get('written')
+        age = None if written is None else now - written
+        dropped = [c.name for c in self.collectors if c.forget_cursors(age)]
+        if dropped:
+            when = 'of unknown age' if age is None else f'{age / 60:.0f} min old'
+            self.check.log.info('persisted state is %s, older than %s can trust (the instance may have run '
+                                'elsewhere meanwhile: a cluster check moved back, a restored backup, a long stop); '
+                                'they start afresh and count nothing twice, at most one window is not counted',
+                                when, ', '.join(dropped))
+        self._heartbeat(now)
+
+    def _heartbeat(self, now):
+        if self.state is not None:
+            try:
+                self.state.set(OWNER_KEY, {'written': now})
+            except OSError:
+                pass  # a state that cannot be written is reported by the collector that needs it
+
     def due(self, collector) -> bool:
         return self.clock.time() >= self._next_due.get(collector.name, 0)
 
     def run(self, only=None):
         """Run due collectors (or those named in `only`, regardless of cadence); return their outcomes."""
+        try:
+            return self._run(only)
+        finally:
+            self._heartbeat(self.clock.time())
+
+    def _run(self, only):
         outcomes = {}
         identity = next((c for c in self.collectors if c.enabled and getattr(c, 'identifies_org', False)), None)
         if identity is not None and not identity.known:

@@ -10,6 +10,12 @@ from typing_extensions import TypedDict
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
 SCHEDULE_KEY = '_schedule'
 GAUGES_KEY = '_gauges'
+# Written by the scheduler after every run: when this instance's state was last kept by a running check.
+OWNER_KEY = '_owner'
+
+
+class Owner(TypedDict):
+    written: float
 
 
 class Schedule(TypedDict):
@@ -68,6 +74,11 @@ class Collector:
     # Options every collector accepts; subclasses add their own in `defaults`.
     common_defaults = {'enabled': True}
     defaults = {}
+    # Persisted positions that decide what is counted or announced next (cursors, seen buckets, announced ids).
+    # Older than `trust_horizon`, they are dropped before the first collection: the instance may have run
+    # elsewhere meanwhile (a cluster check moved and came back, a cache restored from a backup, a long stop),
+    # and resuming from them would count again what another owner counted.
+    cursor_keys = ()
 
     def __init__(self, ctx: CollectorContext):
         self.ctx = ctx
@@ -93,6 +104,22 @@ class Collector:
     @property
     def interval(self) -> float:
         return float(self.options.get('interval') or self.default_interval)
+
+    @property
+    def trust_horizon(self) -> float:
+        """Seconds a persisted cursor stays trustworthy: twice the interval unless a collector states a shorter
+        catch-up window (a plain restart is shorter than this; a move, a restore or a long outage is not)."""
+        return 2 * self.interval
+
+    def forget_cursors(self, age) -> bool:
+        """Drop the cursors (see `cursor_keys`) of state `age` seconds old (None: unknown) when the horizon is
+        passed; True when there were any. The first collection then re-anchors as after a lost cache."""
+        if age is not None and -60 <= age <= self.trust_horizon:
+            return False
+        held = [key for key in self.cursor_keys if self.state.get(key) is not None]
+        for key in held:
+            self.state.delete(key)
+        return bool(held)
 
     @property
     def base_tags(self) -> list:

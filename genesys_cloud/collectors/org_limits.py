@@ -37,6 +37,10 @@ class OrgLimitsCollector(Collector):
     default_interval = 14400
     permissions = ('limits:organization:view',)
     defaults = {'namespaces': DEFAULT_NAMESPACES, 'change_requests': True}
+    cursor_keys = ('change_requests',)
+    # The statuses last seen are trusted across a restart, not across a move: after 15 minutes elsewhere another
+    # owner may have announced the changes since (a change in between is then recorded without an event).
+    trust_horizon = 900
 
     @classmethod
     def minimum_requests(cls, size):
