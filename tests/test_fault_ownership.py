@@ -12,11 +12,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from datadog_checks.genesys_cloud.clock import Clock
+from datadog_checks.genesys_cloud import GenesysCloudCheck
+from datadog_checks.genesys_cloud.clock import Clock, FakeClock
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 
 from genesys_cloud_dd.agentless import AgentlessRunner
@@ -24,6 +27,9 @@ from genesys_cloud_dd.agentless.outbox import Outbox
 from genesys_cloud_dd.agentless.sender import DatadogSender
 from genesys_cloud_dd.agentless.statedir import DB_NAME, StateDirectory
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
+from genesys_cloud_dd.emulator.data.limits import org_limits
+from genesys_cloud_dd.emulator.data.operational_events import operational_events
+from tests.conftest import SECRET_CANARY, START
 from tests.fake_datadog import FakeDatadog
 
 from .fault_report import record
@@ -249,3 +255,192 @@ def test_check_and_agentless_exit_non_zero_when_the_login_is_not_a_token(answer,
     assert service_check['status'] == 2 and 'login failed: POST /oauth/token' in service_check['message']
     record(f'cli: token endpoint answers {answer}', 'check and agentless --once exit 1, can_connect CRITICAL sent',
            'exit 1 twice, CRITICAL delivered')
+
+
+# -- state age: moves, restores, outages, restarts ----------------------------------------------------------------
+
+AGE_OPTIONS = OrgOptions(seed=21, users=30, queues=3, oauth_clients=4)
+AGE_COLLECTORS = ('data_actions', 'rate_limits', 'operational_events', 'org_limits')
+
+
+class Org:
+    """One emulated org on its own clock, with checks that keep their own persistent caches (one per Agent)."""
+
+    def __init__(self, aggregator):
+        self.clock = FakeClock(START)
+        self.emulator = Emulator(AGE_OPTIONS, clock=self.clock, client_secret=SECRET_CANARY).__enter__()
+        self.aggregator = aggregator
+        self.instance = {'client_id': self.emulator.client_id, 'client_secret': SECRET_CANARY,
+                         'api_url': self.emulator.url, 'login_url': self.emulator.url, 'min_collection_interval': 60,
+                         'org_limits': {'interval': 900},
+                         **{c.name: {'enabled': False} for c in COLLECTORS
+                            if c.name not in AGE_COLLECTORS + ('org',)}}
+        self.counts = Counter()
+        self.events = Counter()
+
+    def check(self, agent):
+        """A new check object on `agent` (a fresh process, or the cluster check dispatched there again)."""
+        check = GenesysCloudCheck('genesys_cloud', {}, [self.instance], clock=self.clock)
+        check.check_id = f'genesys_cloud:{agent}:0'
+        return check
+
+    def run(self, check):
+        self.aggregator.reset()
+        assert check.run() == ''
+        for name in self.aggregator.metric_names:
+            if not name.startswith('genesys_cloud.check.'):
+                self.counts[name] += sum(m.value for m in self.aggregator.metrics(name)
+                                         if m.type == self.aggregator.COUNT)
+        for event in self.aggregator.events:
+            # Per aggregation key (one per change request, per event definition and entity): an announcement made
+            # at another collection time than the twin's is the same announcement.
+            self.events[event.get('aggregation_key')] += 1
+
+    def happen(self, minute):
+        if minute % 7 == 0:
+            store = operational_events(self.emulator.org)
+            store.publish(store.definitions[minute % len(store.definitions)].id, entity_index=minute)
+        if minute % 20 == 10:
+            limits = org_limits(self.emulator.org)
+            request = limits.change_requests[(minute // 20) % len(limits.change_requests)]
+            limits.set_status(request.id, 'Approved' if request.status != 'Approved' else 'Rejected', 'decided')
+
+    def close(self):
+        self.emulator.__exit__(None, None, None)
+
+
+def owners(aggregator, datadog_agent, minutes, plan):
+    """Run a single owner's twin and the planned owners minute by minute; plan(minute, org, checks) returns the
+    check to run that minute (or None: nobody runs). Returns (twin, planned)."""
+    twin, planned = Org(aggregator), Org(aggregator)
+    try:
+        single = twin.check('single')
+        checks = {}
+        for minute in range(minutes):
+            for org in (twin, planned):
+                org.clock.set(START.timestamp() + 60 * minute)
+                org.happen(minute)
+            twin.run(single)
+            check = plan(minute, planned, checks)
+            if check is not None:
+                planned.run(check)
+        for org, check in ((twin, single), (planned, check)):  # both end on the same closed windows
+            org.clock.set(START.timestamp() + 60 * minutes + 900)
+            org.run(check)
+    finally:
+        twin.close()
+        planned.close()
+    return twin, planned
+
+
+def above_twin(twin, planned):
+    over = {k: (n, twin.counts[k]) for k, n in planned.counts.items() if n > twin.counts[k]}
+    over.update({k: (n, twin.events[k]) for k, n in planned.events.items() if n > twin.events[k]})
+    return over
+
+
+def on(agent, checks, org):
+    """The check as dispatched to `agent`: the same object while it stays there, a new one when it arrives."""
+    if checks.get('current') != agent:
+        checks['current'] = agent
+        checks[agent] = org.check(agent)
+    return checks[agent]
+
+
+def test_a_cluster_check_moved_away_and_back_never_counts_twice(aggregator, datadog_agent):
+    def plan(minute, org, checks):  # A for 30 minutes, B for 60, back on A (its cache an hour old)
+        return on('a' if minute < 30 or minute >= 90 else 'b', checks, org)
+
+    twin, planned = owners(aggregator, datadog_agent, 130, plan)
+    assert twin.counts['genesys_cloud.data_action.executions'] > 0 and twin.events
+    assert above_twin(twin, planned) == {}
+    record('state age: cluster check A -> B -> A (60 min away)', 'no count or event above a single owner',
+           f'{sum(planned.counts.values()):.0f}/{sum(twin.counts.values()):.0f} counted, '
+           f'{sum(planned.events.values())}/{sum(twin.events.values())} events')
+
+
+def test_a_restored_old_backup_never_counts_twice(aggregator, datadog_agent):
+    backup = {}
+
+    def plan(minute, org, checks):
+        if minute == 10:
+            backup.update({k: v for k, v in datadog_agent._cache.items() if k.startswith('genesys_cloud:a:')})
+        if minute == 70:  # the host is restored from the backup taken at minute 10, and the Agent starts
+            datadog_agent._cache.update(backup)
+            checks.clear()
+        return on('a', checks, org)
+
+    twin, planned = owners(aggregator, datadog_agent, 110, plan)
+    assert backup and above_twin(twin, planned) == {}
+    record('state age: cache restored from a 60 min old backup', 'no count or event above a single owner',
+           'none above')
+
+
+def test_a_long_outage_and_a_plain_restart(aggregator, datadog_agent):
+    def plan(minute, org, checks):
+        if minute == 20:
+            checks.clear()  # a plain restart: a new check object, the cache kept
+        if 60 <= minute < 150:
+            checks.clear()
+            return None  # the Agent is down for 90 minutes
+        return on('a', checks, org)
+
+    twin, planned = owners(aggregator, datadog_agent, 180, plan)
+    assert above_twin(twin, planned) == {}
+    # The restart resumed (counting every window); the outage cost the windows nobody counted, no more.
+    assert planned.counts['genesys_cloud.data_action.executions'] > 0
+    record('state age: plain restart, then a 90 min outage', 'restart resumes; outage re-anchors, no recount',
+           'none above')
+
+
+def test_a_plain_restart_resumes_exactly(aggregator, datadog_agent):
+    def plan(minute, org, checks):
+        if minute == 33:
+            checks.clear()
+        return on('a', checks, org)
+
+    twin, planned = owners(aggregator, datadog_agent, 70, plan)
+    assert planned.counts == twin.counts and planned.events == twin.events
+    record('state age: plain restart', 'resumes: same counts and events as without it', 'identical')
+
+
+# -- operational events: a cold start's first look --------------------------------------------------------------
+
+def test_an_event_indexed_after_the_first_look_is_sent(make_check, emulator, aggregator, clock):
+    from .conftest import only
+
+    store = operational_events(emulator.org)
+    check = make_check(**only('operational_events'))
+    assert check.run() == ''
+    history = len(aggregator.events)
+    clock.advance(3)
+    late = store.publish(store.definitions[0].id, when=clock.now() - timedelta(seconds=103), entity_index=4)
+    clock.advance(300)
+    aggregator.reset()
+    assert check.run() == ''
+    sent = [e['timestamp'] for e in aggregator.events]
+    assert history == 0 and int(late.date_created.timestamp()) in sent
+    record('operational events: created before the first look, indexed after it', 'sent (lateness allowance)',
+           'sent')
+
+
+def test_a_first_look_with_malformed_items_is_repeated(make_check, emulator, aggregator, clock):
+    from .conftest import only
+
+    store = operational_events(emulator.org)
+    for index in range(3):
+        store.publish(store.definitions[index].id, when=clock.now() - timedelta(minutes=index + 2), entity_index=index)
+    visible = store.events(clock.now() - timedelta(minutes=10), clock.now())
+    check = make_check(**only('operational_events'))
+    emulator.faults.add('POST /api/v2/usage/events/query', times=1,
+                        corrupt={'path': ['entities', 0], 'set': {'dateCreated': 'yesterday'}})
+    assert check.run() == ''
+    clock.advance(300)
+    aggregator.reset()
+    assert check.run() == ''  # looks again, whole this time: the corrupted event is history, not news
+    clock.advance(300)
+    assert check.run() == ''
+    history = {int(e.date_created.timestamp()) for e in visible}
+    assert not [e for e in aggregator.events if e['timestamp'] in history]
+    record('operational events: first look with a malformed item', 'repeated, history never sent as news',
+           'repeated, nothing old sent')
