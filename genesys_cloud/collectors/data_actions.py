@@ -10,9 +10,10 @@ The end of the last counted window is persisted (`counted_until`) BEFORE the cou
 crash between the two loses a window rather than counting it twice. After an Agent restart the check
 resumes from `counted_until` (at most `max_catchup` windows back) when the state is younger than the trust
 horizon (twice the interval, or the catch-up window if shorter); older state (a cluster check moved back, a
-restored backup, a long stop) is treated as lost, since another owner may have counted the windows since. When the persistent cache is lost there
-is no way to know what was already counted: the first collection then counts nothing, only records where
-it stands (and sends the duration gauges of the last window), losing at most one window of counts.
+restored backup, a long stop) is treated as lost, since another owner may have counted the windows since.
+When the persistent cache is lost there is no way to know what was already counted: the first collection
+then counts nothing, only records where it stands (and sends the duration gauges of the last window),
+losing at most one window of counts.
 """
 
 import math

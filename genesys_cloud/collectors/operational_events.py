@@ -1,10 +1,10 @@
 """Operational events (`/api/v2/usage/events/*`, the Operational Console's feed) as Datadog events.
 
 Each collection asks `POST /api/v2/usage/events/query` (ASC, 200 a page, nextUri) for events since the
-persisted cursor, re-reading the last `lateness_allowance` seconds so events published late are not missed. OperationalEvent
-has no id, so an event is identified by a digest of its content; digests of recent events are persisted, so
-an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the event
-definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
+persisted cursor, re-reading the last `lateness_allowance` seconds so events published late are not missed.
+OperationalEvent has no id, so an event is identified by a digest of its content; digests of recent events are
+persisted, so an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the
+event definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
 
 A cold start (no state, or state older than the trust horizon: twice the interval, or the lateness allowance
 if longer) makes a first look: the events visible then are history, recorded as seen and never sent; events not
