@@ -12,9 +12,10 @@ from .client import (
 )
 from .client.auth import TOKEN_ENDPOINT
 from .client.jobs import JobFailed
-from .collectors.base import OWNER_KEY, Owner
+from .collectors.base import OWN_REQUESTS_KEY, OWNER_KEY, Owner, OwnRequests
 from .state import StateUnwritable
 
+CONTINUITY = 300  # seconds without a run after which this instance may have run elsewhere meanwhile
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
 DEFAULT_RESERVE = 2  # requests kept for a due collector whose cost is not measured yet
 
@@ -48,6 +49,9 @@ class Scheduler:
         written = (self.state.get(OWNER_KEY, shape=Owner) or {}).get('written')
         age = None if written is None else now - written
         dropped = [c.name for c in self.collectors if c.forget_cursors(age)]
+        run_interval = float((getattr(self.check, 'instance', None) or {}).get('min_collection_interval') or 60)
+        if age is None or not 0 <= age <= max(CONTINUITY, 2 * run_interval):
+            self._tally(now, 0, restart=True)  # today's own count no longer covers every request made today
         if dropped:
             when = 'of unknown age' if age is None else f'{age / 60:.0f} min old'
             self.check.log.info('persisted state is %s, older than %s can trust (the instance may have run '
@@ -63,6 +67,19 @@ class Scheduler:
             except OSError:
                 pass  # a state that cannot be written is reported by the collector that needs it
 
+    def _tally(self, now, requests, restart=False):
+        """Add this run's API requests to the day's own count (restart: the count starts over as partial)."""
+        if self.state is None:
+            return
+        day = time.strftime('%Y-%m-%d', time.gmtime(now))
+        tally = self.state.get(OWN_REQUESTS_KEY, shape=OwnRequests) or {}
+        made, since = tally.get(day, (0, now))
+        tally[day] = (requests, now) if restart else (made + requests, since)
+        try:
+            self.state.set(OWN_REQUESTS_KEY, {d: list(v) for d, v in sorted(tally.items())[-3:]})
+        except OSError:
+            pass
+
     def due(self, collector) -> bool:
         return self.clock.time() >= self._next_due.get(collector.name, 0)
 
@@ -71,7 +88,10 @@ class Scheduler:
         try:
             return self._run(only)
         finally:
-            self._heartbeat(self.clock.time())
+            now = self.clock.time()
+            self._heartbeat(now)
+            counts = getattr(self.check.client, 'request_counts', None) or {}
+            self._tally(now, sum(n for endpoint, n in counts.items() if endpoint != TOKEN_ENDPOINT))
 
     def _run(self, only):
         outcomes = {}

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -235,8 +235,7 @@ def test_a_kill_between_acceptance_and_the_journal_update_resends_an_event_once(
            '2 copies at most')
 
 
-@pytest.mark.parametrize('answer', ['200 HTML page (captive portal)', '200 JSON without a token', '503 every time',
-                                    '429 every time'])
+@pytest.mark.parametrize('answer', ['200 HTML page (captive portal)', '429 every time'])  # all four: test_fault_matrix
 def test_check_and_agentless_exit_non_zero_when_the_login_is_not_a_token(answer, conf, real_emulator, fake_datadog,
                                                                           tmp_path):
     from .test_fault_matrix import NOT_A_TOKEN
@@ -445,3 +444,48 @@ def test_a_first_look_with_malformed_items_is_repeated(make_check, emulator, agg
     assert not [e for e in aggregator.events if e['timestamp'] in history]
     record('operational events: first look with a malformed item', 'repeated, history never sent as news',
            'repeated, nothing old sent')
+
+
+# -- duplicate owners ---------------------------------------------------------------------------------------------
+
+def _day_of_runs(aggregator, agents):
+    """`agents` checks with one instance (one OAuth client) run every 10 minutes from 23:50 through the next UTC
+    day; returns the warnings and the unaccounted-requests points once the Usage API has that whole day."""
+    clock = FakeClock(datetime(2026, 11, 18, 23, 50, tzinfo=timezone.utc))
+    with Emulator(OrgOptions(seed=9, users=5, queues=1, oauth_clients=3), clock=clock, job_polls=0,
+                  client_secret=SECRET_CANARY) as emulator:
+        instance = {'client_id': emulator.client_id, 'client_secret': SECRET_CANARY, 'api_url': emulator.url,
+                    'login_url': emulator.url, 'min_collection_interval': 600,
+                    **{c.name: {'enabled': c.name in ('org', 'api_usage', 'queues')} for c in COLLECTORS}}
+        checks = []
+        for agent in range(agents):
+            check = GenesysCloudCheck('genesys_cloud', {}, [instance], clock=clock)
+            check.check_id = f'genesys_cloud:agent{agent}:0'
+            checks.append(check)
+        warnings, points = [], []
+        for _ in range(6 * 25 + 2):  # through 00:10 the day after, when api_usage reads the whole day
+            for check in checks:
+                aggregator.reset()
+                check.warnings.clear()
+                assert check.run() == ''
+                warnings += [w for w in check.warnings if 'Usage API counts' in w]
+                points += [(m.value, m.tags) for m in aggregator.metrics('genesys_cloud.check.requests.unaccounted')]
+            clock.advance(600)
+    return warnings, points
+
+
+def test_one_owner_has_no_unaccounted_requests(aggregator):
+    warnings, points = _day_of_runs(aggregator, agents=1)
+    assert warnings == []
+    assert points and all(value == 0 and 'likely_cause:none' in tags for value, tags in points)
+    record('duplicate owners: one Agent all day', 'no warning, 0 unaccounted requests', '0, no warning')
+
+
+def test_the_same_instance_on_two_agents_is_named_once_a_day(aggregator):
+    warnings, points = _day_of_runs(aggregator, agents=2)
+    assert len(warnings) == 2  # once a day by each of them
+    assert 'another Agent or Agent-less runner is likely running this instance too' in warnings[0]
+    assert points and all(value > 50 and 'likely_cause:another_agent_or_runner_with_this_instance' in tags
+                          for value, tags in points)
+    record('duplicate owners: same instance on two Agents', 'warning once a day, metric names the likely cause',
+           f'{len(warnings)} warnings (1 per check), {points[-1][0]:.0f} unaccounted requests')

@@ -14,6 +14,13 @@ GAUGES_KEY = '_gauges'
 OWNER_KEY = '_owner'
 
 
+# Requests this instance made per UTC day, API only (the login service is not in the Usage API): day ->
+# (requests, counted continuously since). api_usage compares it with what the Usage API reports for the check's
+# own OAuth client, to find another Agent or runner using the same instance.
+OWN_REQUESTS_KEY = '_own_requests'
+OwnRequests = dict[str, tuple[int, float]]
+
+
 class Owner(TypedDict):
     written: float
 
