@@ -7,8 +7,8 @@ Agent B for an hour and back (each Agent has its own persistent cache), then an 
 while, with a second, overlapping runner on the same state directory (refused), and Agent A takes it back.
 
 The chaos check must finish every run without an error, never count or announce more than its twin (which sees
-the same org at the same fake times without faults, on one Agent), have every collector collecting again within one interval
-of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks, so the 250
+the same org at the same fake times without faults, on one Agent), have every collector collecting again within
+one interval of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks, so the 250
 runs of 60 s take seconds of wall time.
 """
 
