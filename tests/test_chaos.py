@@ -8,8 +8,8 @@ while, with a second, overlapping runner on the same state directory (refused), 
 
 The chaos check must finish every run without an error, never count or announce more than its twin (which sees
 the same org at the same fake times without faults, on one Agent), have every collector collecting again within
-one interval of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks, so the 250
-runs of 60 s take seconds of wall time.
+one interval of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks,
+so the 250 runs of 60 s take seconds of wall time.
 """
 
 import random
