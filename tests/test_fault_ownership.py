@@ -489,3 +489,37 @@ def test_the_same_instance_on_two_agents_is_named_once_a_day(aggregator):
                           for value, tags in points)
     record('duplicate owners: same instance on two Agents', 'warning once a day, metric names the likely cause',
            f'{len(warnings)} warnings (1 per check), {points[-1][0]:.0f} unaccounted requests')
+
+
+def test_a_state_directory_of_an_earlier_version_is_taken_over(conf, fake_datadog, tmp_path):
+    state = tmp_path / 'state'
+    state.mkdir()
+    now = int(time.time())
+    outbox = {'payloads': [event_payload(now, 'kept from before')], 'dropped': {}}
+    (state / 'agentless.outbox.json').write_text(json.dumps(outbox))
+    (state / 'agentless.derivatives.json').write_text('{"x|": [1, 2]}')
+    run = agentless(conf, fake_datadog.url, state)
+    assert run.returncode == 0, run.stderr
+    assert [e['title'] for e in fake_datadog.events] == ['kept from before']
+    assert not list(state.glob('*.json'))
+    record('agentless: state directory of an earlier version', 'taken into the database, outbox delivered',
+           'imported, delivered')
+
+
+def test_delivery_cost_is_linear_in_the_outbox(tmp_path):
+    """Statements per delivered payload do not grow with the outbox (the file-based one rewrote it each time)."""
+    def statements(n):
+        directory = StateDirectory(str(tmp_path / f'state-{n}')).open()
+        outbox = Outbox(max_items=10 ** 6, directory=directory)
+        outbox.add([event_payload(1000 + i) for i in range(n)])
+        written = []
+        directory.db.set_trace_callback(written.append)
+        for entry in outbox.entries():
+            outbox.sending(entry)
+            outbox.delivered(entry)
+        directory.close()
+        return len(written)
+
+    small, large = statements(50), statements(500)
+    assert large - 1 == 10 * (small - 1)  # three statements a payload, one to find the end
+    record('agentless: delivering 50 vs 500 payloads', 'cost linear in the outbox', f'{small} vs {large} statements')

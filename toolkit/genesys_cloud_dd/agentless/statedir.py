@@ -66,6 +66,7 @@ class StateDirectory:
         try:
             self._probe()
             self.db = self._connect_checked()
+            self._import_json_files()
         except BaseException:
             self.close()
             raise
@@ -139,6 +140,35 @@ class StateDirectory:
         db.executescript(SCHEMA)
         return db
 
+    def _import_json_files(self):
+        """State directories of earlier versions held one JSON file per key (and the outbox as one file): taken
+        into the database once, then removed; an unreadable one is named and left alone."""
+        names = sorted(n for n in os.listdir(self.path) if n.endswith('.json') and not n.startswith('.'))
+        if not names:
+            return
+        imported = []
+        for name in names:
+            key, path = name[:-len('.json')], os.path.join(self.path, name)
+            try:
+                with open(path, encoding='utf-8') as f:
+                    text = f.read()
+                value = json.loads(text)
+            except (OSError, ValueError) as e:
+                log.warning('state file %s from an earlier version is unreadable (%s); left as it is', path,
+                            type(e).__name__)
+                continue
+            if key == 'agentless.outbox':
+                payloads = value.get('payloads') if isinstance(value, dict) else None
+                rows = [(p.get('kind'), p.get('created'), _items(p), json.dumps(p, separators=(',', ':')))
+                        for p in payloads or [] if isinstance(p, dict)]
+                self.db.executemany('INSERT INTO outbox (kind, created, items, body) VALUES (?, ?, ?, ?)', rows)
+            else:
+                self.db.execute('INSERT OR IGNORE INTO kv VALUES (?, ?)', (key, text))
+            imported.append(path)
+        for path in imported:
+            os.remove(path)
+        log.info('took %d state files of an earlier version into %s', len(imported), DB_NAME)
+
     def close(self):
         if self.db is not None:
             self.db.close()
@@ -167,6 +197,13 @@ class StateDirectory:
                 raise StateUnwritable(f'cannot save state in {self.path or "memory"} ({e})') from None
 
         return StateStore(read, write, prefix=f'{namespace}.')
+
+
+def _items(payload):
+    items = payload.get('items')
+    if not isinstance(items, list):
+        return 0
+    return sum(len(i.get('points') or [None]) if isinstance(i, dict) else 1 for i in items)
 
 
 def _connect(target):
