@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from .. import tagging
 from ..client import AsyncJob, MalformedResponse, NotFound, PermissionDenied
 from ..client.jobs import DONE, FAILED, RUNNING
+from ..periods import month_to_date_days
 from .base import OWN_REQUESTS_KEY, Collector, OwnRequests
 from .oauth_clients import oauth_client_names
 
@@ -46,10 +47,7 @@ class _NewEndpointUnavailable(Exception):
 
 class ApiUsageCollector(Collector):
     name = 'api_usage'
-    default_interval = 3600
     permissions = ('usage:organization:view', 'oauth:client:view')
-    defaults = {'max_endpoints_per_client': 25, 'usage_by_endpoint': True, 'fair_use_allowance': None,
-                'duplicate_owner_tolerance': 10}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -70,12 +68,13 @@ class ApiUsageCollector(Collector):
 
     def collect(self):
         day = self.clock.now().date() - timedelta(days=1)  # the latest complete UTC day
-        by_endpoint = bool(self.options.get('usage_by_endpoint', True))
-        queries = {
-            'day': (day, day, 'Day', by_endpoint),
-            # Month to date of the month holding that day, through that day (one row per client).
-            'mtd': (day.replace(day=1), day, 'Month', False),
-        }
+        by_endpoint = self.config.usage_by_endpoint
+        queries = {'day': (day, day, 'Day', by_endpoint)}
+        # Month to date through the latest complete day, per client. On the 1st no day of the month is complete:
+        # the month to date starts again at 0 at 00:00 UTC, without a query.
+        month = month_to_date_days(day + timedelta(days=1))
+        if month:
+            queries['mtd'] = (*month, 'Month', False)
         results = {}
         for part, query in queries.items():
             finished = self._finished.get(part)
@@ -88,6 +87,8 @@ class ApiUsageCollector(Collector):
                 if results[part] is not None:
                     self._finished[part] = (query, results[part])
         self._pending = any(rows is None for rows in results.values())
+        if not month:
+            results['mtd'] = self._mtd_restart(results['day'])
         if not self._pending:
             self._finished.clear()
         if any(rows for rows in results.values()):
@@ -97,13 +98,15 @@ class ApiUsageCollector(Collector):
                 # Keep the last finished query's line while polling: the gauges of the last collection (restored
                 # from the persistent cache after a restart) hold it.
                 series = [g for g in self._gauges if g[0] in PART_METRICS[part]]
+                if part == 'mtd' and not month:
+                    series = [(metric, 0, tags) for metric, _, tags in series]  # last month's, restarted
             elif part == 'day':
                 series = self._day_series(rows, by_endpoint, day) + self._duplicate_owner(rows, day)
             else:
                 series = self._mtd_series(rows)
             for metric, value, tags in series:
                 self.gauge(metric, value, tags)
-        allowance = self.options.get('fair_use_allowance')
+        allowance = self.config.fair_use_allowance
         if allowance:
             self.gauge('api.fair_use.allowance', float(allowance))
 
@@ -121,7 +124,7 @@ class ApiUsageCollector(Collector):
             key = (row['template_uri'], row['http_method']) if by_endpoint else None
             endpoints = per_client.setdefault(row['client_id'], {})
             _add(endpoints.setdefault(key, dict.fromkeys(COUNT_FIELDS, 0)), row)
-        limit = max(0, int(self.options.get('max_endpoints_per_client') or 0))
+        limit = self.config.max_endpoints_per_client  # 0: every endpoint
         series = []
         for client_id, endpoints in sorted(per_client.items()):
             if by_endpoint:
@@ -153,7 +156,7 @@ class ApiUsageCollector(Collector):
             return []  # the check did not see the whole day (started, moved or lost its cache during it)
         reported = sum(r['requests'] for r in rows if r['client_id'] == own_client)
         extra = max(0, reported - made)
-        tolerance = max(0.0, float(self.options.get('duplicate_owner_tolerance') or 0)) / 100.0
+        tolerance = max(0.0, float(self.config.duplicate_owner_tolerance)) / 100.0
         beyond = extra > max(DUPLICATE_MINIMUM, made * tolerance)
         if beyond and self.state.get('duplicate_warned', shape=str) != day.isoformat():
             self.state.set('duplicate_warned', day.isoformat())
@@ -164,6 +167,11 @@ class ApiUsageCollector(Collector):
                 'api_usage.duplicate_owner_tolerance for a client shared on purpose', self.name, reported, day, made)
         cause = LIKELY_CAUSE if beyond else 'none'
         return [('check.requests.unaccounted', extra, [f'likely_cause:{cause}'])]
+
+    def _mtd_restart(self, day_rows):
+        """Rows that put every client of yesterday's rows at 0 on the 1st; None (the last month-to-date gauges, at 0)
+        while yesterday's job still runs."""
+        return None if day_rows is None else [{**row, 'requests': 0} for row in day_rows]
 
     def _mtd_series(self, rows):
         client_tags = self._client_tags(rows)

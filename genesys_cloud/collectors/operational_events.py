@@ -20,6 +20,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from .. import tagging
+from ..clock import iso_utc
 from .base import Collector
 
 QUERY = '/api/v2/usage/events/query'
@@ -34,9 +35,7 @@ DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 
 
 class OperationalEventsCollector(Collector):
     name = 'operational_events'
-    default_interval = 300
     permissions = ('usage:events:view',)
-    defaults = {'max_events_per_run': 50, 'lateness_allowance': LATE_SECONDS}
     cursor_keys = ('cursor', 'seen', 'floor', 'first_looks')
 
     @classmethod
@@ -50,7 +49,7 @@ class OperationalEventsCollector(Collector):
 
     @property
     def lateness(self) -> timedelta:
-        return timedelta(seconds=max(0, int(self.options.get('lateness_allowance') or 0)))
+        return timedelta(seconds=max(0, int(self.config.lateness_allowance)))
 
     @property
     def trust_horizon(self):
@@ -69,7 +68,7 @@ class OperationalEventsCollector(Collector):
             # The cursor survived but the digests of what was sent did not: events up to the cursor may have gone
             # out already, so only later ones count (a late one before it is lost, none is sent twice).
             seen, floor = {}, max(floor, cursor)
-            self.state.set('floor', _iso(floor))
+            self.state.set('floor', iso_utc(floor))
         start = max(cursor - late, floor)
         new, listed = [], set()
         if now > start:
@@ -82,11 +81,11 @@ class OperationalEventsCollector(Collector):
                 listed.add(digest)
                 new.append((digest, created, event))
         # Keep the digests the next query can return again (its start is now - lateness).
-        keep_from = _iso(now - late)
+        keep_from = iso_utc(now - late)
         seen = {d: when for d, when in seen.items() if when >= keep_from}
         self._submit(new, seen)
         self.state.set('seen', seen)
-        self.state.set('cursor', _iso(now))
+        self.state.set('cursor', iso_utc(now))
 
     def _first_look(self, now, late):
         """No memory of what was sent (first run, lost or untrusted state): what is visible now is history,
@@ -98,7 +97,7 @@ class OperationalEventsCollector(Collector):
             if found is None or self.per_item('operational event', event, lambda e: self._payload(e, '', now)) is None:
                 malformed += 1
                 continue
-            seen[found[0]] = _iso(found[1])
+            seen[found[0]] = iso_utc(found[1])
         attempts = (self.state.get('first_looks', shape=int) or 0) + 1
         if malformed and attempts < FIRST_LOOK_ATTEMPTS:
             self.state.set('first_looks', attempts)
@@ -106,13 +105,13 @@ class OperationalEventsCollector(Collector):
                           'anything counts as new', self.name, malformed, '' if malformed == 1 else 's')
             return
         self.state.delete('first_looks')
-        self.state.set('floor', _iso(now - late))
+        self.state.set('floor', iso_utc(now - late))
         self.state.set('seen', seen)
-        self.state.set('cursor', _iso(now))
+        self.state.set('cursor', iso_utc(now))
 
     def _look(self, start, end):
         """(digest and creation time, or None for an event that cannot be keyed; the event) of an interval."""
-        body = {'interval': f'{_iso(start)}/{_iso(end)}', 'sortOrder': 'ASC'}
+        body = {'interval': f'{iso_utc(start)}/{iso_utc(end)}', 'sortOrder': 'ASC'}
         for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
             yield self.per_item('operational event', event, _identify), event
 
@@ -122,13 +121,13 @@ class OperationalEventsCollector(Collector):
         if events:
             ids = {_definition_id(e) for _, _, e in events} - {None}
             self._load_definitions(missing=ids - set(self._definitions))
-        limit = max(0, int(self.options.get('max_events_per_run') or 0))
+        limit = self.config.max_events_per_run
         per_definition = {}
         sent = skipped = 0
         for digest, created, event in events:
             title = self._definitions.get(_definition_id(event)) or _definition_id(event) or 'Operational event'
             payload = self.per_item('operational event', event, lambda e, t=title, c=created: self._payload(e, t, c))
-            seen[digest] = _iso(created)  # a malformed event is marked seen too: skipped once, never retried
+            seen[digest] = iso_utc(created)  # a malformed event is marked seen too: skipped once, never retried
             if payload is not None:
                 if sent < limit:
                     self.event(**payload)
@@ -200,10 +199,6 @@ def _identify(event):
 def _digest(event) -> str:
     content = json.dumps([event.get(k) for k in DIGEST_FIELDS], sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(content.encode('utf-8')).hexdigest()[:20]
-
-
-def _iso(when) -> str:
-    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.') + f'{when.microsecond // 1000:03d}Z'
 
 
 def _parse(text):
