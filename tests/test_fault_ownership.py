@@ -123,6 +123,7 @@ def test_corrupt_and_wrong_shape_records_are_skipped_named_and_lost(conf, fake_d
     ids = [row[0] for row in db.execute('SELECT id FROM outbox ORDER BY id')]
     db.execute('UPDATE outbox SET body = ? WHERE id = ?', ('{"kind": "event", "created": 1, "ite', ids[0]))
     db.execute('UPDATE outbox SET body = ? WHERE id = ?', (json.dumps({'kind': 'event', 'items': 'x'}), ids[1]))
+    db.execute("INSERT OR REPLACE INTO kv VALUES ('agentless.derivatives', '[[1, 2]]')")  # wrong shape
     db.commit()
     db.close()
     run = agentless(conf, fake_datadog.url, state)
@@ -130,6 +131,7 @@ def test_corrupt_and_wrong_shape_records_are_skipped_named_and_lost(conf, fake_d
     assert f'outbox record {ids[0]} is corrupt (not JSON' in run.stderr
     assert f'outbox record {ids[1]} is corrupt (no creation time)' in run.stderr
     assert '2 items dropped unsent or lost' in run.stderr
+    assert 'persisted state agentless.derivatives has the wrong shape' in run.stderr  # dropped, not a crash
     assert [e['title'] for e in fake_datadog.events] == ['third']  # the good one still went
     record('agentless: corrupt / wrong-shape outbox records', 'skipped, named, counted lost, exit 1',
            '2 named, third delivered, exit 1')
