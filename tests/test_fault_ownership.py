@@ -525,3 +525,14 @@ def test_delivery_cost_is_linear_in_the_outbox(tmp_path):
     small, large = statements(50), statements(500)
     assert large - 1 == 10 * (small - 1)  # three statements a payload, one to find the end
     record('agentless: delivering 50 vs 500 payloads', 'cost linear in the outbox', f'{small} vs {large} statements')
+
+
+def test_a_truncated_outbox_file_of_an_earlier_version_is_named_and_lost(conf, fake_datadog, tmp_path):
+    state = tmp_path / 'state'
+    state.mkdir()
+    (state / 'agentless.outbox.json').write_text('{"payloads": [{"kind": "series", "created": 1, "ite')
+    run = agentless(conf, fake_datadog.url, state)
+    assert run.returncode == 1
+    assert 'agentless.outbox.json from an earlier version is unreadable' in run.stderr and 'is lost' in run.stderr
+    assert len(fake_datadog.service_checks) == 1  # the run itself went on
+    record('agentless: truncated outbox file (earlier version)', 'named, counted lost, exit 1', 'named, exit 1')

@@ -142,7 +142,7 @@ class StateDirectory:
 
     def _import_json_files(self):
         """State directories of earlier versions held one JSON file per key (and the outbox as one file): taken
-        into the database once, then removed; an unreadable one is named and left alone."""
+        into the database once, then removed; an unreadable one is named and moved aside (an outbox: lost)."""
         names = sorted(n for n in os.listdir(self.path) if n.endswith('.json') and not n.startswith('.'))
         if not names:
             return
@@ -154,8 +154,12 @@ class StateDirectory:
                     text = f.read()
                 value = json.loads(text)
             except (OSError, ValueError) as e:
-                log.warning('state file %s from an earlier version is unreadable (%s); left as it is', path,
-                            type(e).__name__)
+                aside = f'{path}.unreadable'
+                os.replace(path, aside)
+                lost = key == 'agentless.outbox'
+                self.lost_at_open += lost
+                log.warning('state file %s from an earlier version is unreadable (%s); moved to %s%s', path,
+                            type(e).__name__, aside, ': the unsent data it held is lost' if lost else '')
                 continue
             if key == 'agentless.outbox':
                 payloads = value.get('payloads') if isinstance(value, dict) else None
