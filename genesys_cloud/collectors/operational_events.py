@@ -7,11 +7,11 @@ persisted, so an event becomes one Datadog event once, across runs and Agent res
 event definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
 
 A cold start (no state, or state older than the trust horizon: twice the interval, or the lateness allowance
-if longer) makes a first look: the events visible then are history, recorded as seen and never sent; events not
-among them that appear later, created up to `lateness_allowance` (default 10 minutes) before the first look,
-are news and sent. A first look whose answer held a malformed item is repeated on the next run (up to 3 times),
-so a corrupted answer cannot turn history into news. When only the digests are lost, events up to the cursor
-are treated as sent (a late one before it is lost, none is sent twice).
+if shorter, never less than one interval) makes a first look: the events visible then are history, recorded as
+seen and never sent; events not among them that appear later, created up to `lateness_allowance` (default 10
+minutes) before the first look, are news and sent. A first look whose answer held a malformed item is repeated
+on the next run (up to 3 times), so a corrupted answer cannot turn history into news. When only the digests are
+lost, events up to the cursor are treated as sent (a late one before it is lost, none is sent twice).
 Phone numbers (`phoneNumber`) are never sent.
 """
 
