@@ -5,6 +5,9 @@ figures (never asserted).
    inner client that answers at once, against the same inner client unwrapped; likewise `observe()` itself
    (template lookup, tags, queueing). The difference is the overhead per request, median and p99 in
    microseconds. DogStatsD lines go to a real UDP listener on loopback, sent by the companion's flusher thread.
+   The same `observe()` with the official `datadog` package's DogStatsd as the sender (buffered, with its
+   background sender; and with its client-side aggregation on) is measured beside it, when that package is
+   installed: the figures behind the choice of sender (docs/companion.md).
 2. End to end: the official SDK against the local emulator (real HTTP on loopback), uninstrumented and then
    instrumented, median and p99 per request in microseconds, for scale (a real Genesys round trip is ~50-300 ms).
 
@@ -40,11 +43,11 @@ def timed(call, n):
 
 def row(label, base, instrumented):
     (bm, bp), (im, ip) = percentiles(base), percentiles(instrumented)
-    print(f'  {label:<44} {bm:>10.2f} {bp:>10.2f} {im:>12.2f} {ip:>12.2f} {im - bm:>10.2f} {ip - bp:>10.2f}')
+    print(f'  {label:<50} {bm:>10.2f} {bp:>10.2f} {im:>12.2f} {ip:>12.2f} {im - bm:>10.2f} {ip - bp:>10.2f}')
 
 
 def header():
-    print(f'  {"":<44} {"base med":>10} {"base p99":>10} {"instr. med":>12} {"instr. p99":>12} '
+    print(f'  {"":<50} {"base med":>10} {"base p99":>10} {"instr. med":>12} {"instr. p99":>12} '
           f'{"+ median":>10} {"+ p99":>10}')
 
 
@@ -52,7 +55,7 @@ def instrumentation_only(listener, n):
     import genesys_cloud_velocity
     import PureCloudPlatformClientV2 as sdk
     from genesys_cloud_velocity.core import Velocity
-    from genesys_cloud_velocity.statsd import Sender
+    from genesys_cloud_velocity.statsd import sender_for
     from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
     from PureCloudPlatformClientV2.http_request_options import HttpRequestOptions
 
@@ -82,14 +85,60 @@ def instrumentation_only(listener, n):
     print(f'Instrumentation alone, {n} requests each (microseconds per request):')
     header()
     row('SDK HttpClient.request (new id every call)', base, instrumented)
-    velocity = Velocity(client_id='bench-client', name='bench', sender=Sender(listener.host, listener.port))
+    velocity = Velocity(client_id='bench-client', name='bench', sender=sender_for(listener.host, listener.port))
     urls = [o.url for o in options]
     noop = timed(lambda i: None, n)
     observe = timed(lambda i: velocity.observe('GET', urls[i], 200, 0.05), n)
-    row('observe() alone (vs an empty call)', noop, observe)
+    row('observe() alone, own sender (vs an empty call)', noop, observe)
     velocity.flush()
     wrapped.velocity.flush()
+    for label, statsd in dogstatsd_clients(listener):
+        other = dogstatsd_velocity(Velocity, statsd)(client_id='bench-client', name='bench',
+                                                     sender=sender_for(listener.host, listener.port))
+        samples = timed(lambda i, other=other: other.observe('GET', urls[i], 200, 0.05), n)
+        row(label, noop, samples)
+        statsd.flush()
+        if hasattr(statsd, 'flush_aggregated_metrics'):
+            statsd.flush_aggregated_metrics()
+        statsd.close_socket()
     return velocity
+
+
+def dogstatsd_clients(listener):
+    """The `datadog` package's DogStatsd set up as an integration would for a hot path: buffered, sending from its
+    own background thread; then also aggregating counts client-side. Nothing when the package is absent."""
+    try:
+        from datadog.dogstatsd import DogStatsd
+    except ImportError:
+        print('  (datadog package not installed: DogStatsd not measured)')
+        return
+    for label, options in (('observe(), datadog DogStatsd buffered+bg sender', {}),
+                           ('observe(), datadog DogStatsd + aggregation', {'disable_aggregation': False})):
+        statsd = DogStatsd(host=listener.host, port=listener.port, disable_buffering=False, disable_telemetry=True,
+                           **options)
+        statsd.enable_background_sender()
+        yield label, statsd
+
+
+def dogstatsd_velocity(velocity_class, statsd):
+    """The companion's recorder with DogStatsd sending: same template lookup and tag cache, then the package's
+    increment()/distribution() calls (which format and buffer each metric on the caller's thread)."""
+    from genesys_cloud_velocity.core import LATENCY, RATE_LIMITED, REQUESTS
+
+    class DogStatsdVelocity(velocity_class):
+        def _observe(self, method, url, status, seconds, headers, template):
+            template = self.normaliser.template(url, template)
+            key = (template, method, status, self.client_id, self.name)
+            tags = self._tag_cache.get(key)
+            if tags is None:
+                tags = self._tag_cache[key] = self._tags(template, method, status).split(',')
+            statsd.increment(REQUESTS, tags=tags)
+            if seconds is not None:
+                statsd.distribution(LATENCY, seconds, tags=tags)
+            if status == 429:
+                statsd.increment(RATE_LIMITED, tags=tags)
+
+    return DogStatsdVelocity
 
 
 def end_to_end(listener, n):
@@ -134,7 +183,7 @@ def main(argv=None):
         end_to_end(listener, args.http_requests)
         time.sleep(0.5)
         print(f'\nDogStatsD: {len(listener.datagrams)} datagrams, {len(listener.metrics)} metric lines received on '
-              f'127.0.0.1:{listener.port}; lines dropped by the sender: {velocity.sender.dropped}')
+              f'127.0.0.1:{listener.port}; lines dropped by the companion\'s sender: {velocity.sender.dropped}')
     return 0
 
 

@@ -164,3 +164,14 @@ def test_projection_rule_needs_a_day_and_three_percent():
     year = (utc(2027, 1, 1), utc(2028, 1, 1))  # 3 % of a year is about 11 days
     assert not projection_ready(utc(2027, 1, 10), *year)
     assert projection_ready(utc(2027, 1, 12), *year)
+
+
+def test_a_clock_that_is_not_an_instant_is_a_usage_error(monkeypatch, capsys):
+    from genesys_cloud_dd.cli.main import main
+    from genesys_cloud_dd.fixed_clock import ENV
+
+    monkeypatch.setenv(ENV, 'soon')
+    assert main(['assets', 'validate', '--offline']) == 2
+    assert capsys.readouterr().err.strip() == (f"Error: {ENV}: 'soon' is not an ISO-8601 instant such as "
+                                               "2026-11-20T15:00:00Z")
+    assert main(['demo', '--at', 'tomorrow']) == 2

@@ -9,7 +9,12 @@ instance's method is wrapped to remember it for the current thread.
 
 The SDK's urllib3 pool retries by itself: its `Retry()` honours Retry-After on 429, 503 and 413, sleeping and
 sending again up to 10 times, so the client only sees the last answer. Genesys counts every attempt against
-the limit, so the pool's Retry is swapped for a subclass that records each answered attempt it retries.
+the limit, so the pool's Retry is swapped for a subclass that records each answered attempt it retries. Each
+attempt is timed on its own: the clock restarts when the Retry's `sleep()` (the Retry-After wait, or a backoff)
+returns, so a retry's wait is never reported as latency.
+
+Every request of an instrumented ApiClient is counted, whatever its host: the ApiClient's host is the one the
+customer configured for Genesys (a region's, or a gateway in front of it).
 """
 
 import threading
@@ -44,18 +49,18 @@ def instrument_api_client(api_client, velocity):
             self.inner.set_post_request_hook(hook)
 
         def request(self, options):
-            start = time.perf_counter()
+            _current.attempt_start = time.perf_counter()  # restarted after each retry's sleep
             try:
                 response = self.inner.request(options)
             except Exception as e:
                 if not _retries_exhausted(e):  # else every attempt was recorded by the counting Retry
-                    self._record(options, getattr(e, 'status', None) or None, start, getattr(e, 'headers', None))
+                    self._record(options, getattr(e, 'status', None) or None, getattr(e, 'headers', None))
                 raise
-            self._record(options, getattr(response, 'status', None), start, _headers(response))
+            self._record(options, getattr(response, 'status', None), _headers(response))
             return response
 
-        def _record(self, options, status, start, headers):
-            elapsed = time.perf_counter() - start
+        def _record(self, options, status, headers):
+            elapsed = _attempt_seconds()
             try:
                 auth = (options.headers or {}).get('Authorization') if self.velocity.client_id is None else None
                 self.velocity.observe(options.method, options.url, status, elapsed, headers,
@@ -87,7 +92,8 @@ def _count_retried_attempts(http_client, wrapper):
     kwargs = getattr(pool_manager, 'connection_pool_kw', None)
     retries = kwargs.get('retries') if isinstance(kwargs, dict) else None
     increment = getattr(type(retries), 'increment', None)
-    if increment is None:
+    sleep = getattr(type(retries), 'sleep', None)
+    if increment is None or sleep is None:
         return
 
     class CountingRetry(type(retries)):
@@ -95,17 +101,28 @@ def _count_retried_attempts(http_client, wrapper):
             velocity = wrapper.velocity  # read at each attempt: a second instrument() re-points the wrapper
             if response is not None:  # an answered attempt about to be retried (a refused connection is not)
                 try:
-                    velocity.observe(method, url or '', getattr(response, 'status', None), None,
+                    velocity.observe(method, url or '', getattr(response, 'status', None), _attempt_seconds(),
                                      getattr(response, 'headers', None),
                                      template=getattr(_current, 'template', None))
                 except Exception:
                     velocity.internal_errors += 1
             return increment(self, method, url, response, *args, **kwargs)
 
+        def sleep(self, *args, **kwargs):
+            try:
+                return sleep(self, *args, **kwargs)
+            finally:
+                _current.attempt_start = time.perf_counter()  # the next attempt starts now: the wait is no latency
+
     counting = retries.new()
     counting.__class__ = CountingRetry  # Retry.new() builds type(self), so every later attempt stays counted
     kwargs['retries'] = counting
     pool_manager.clear()  # pools made before instrumentation keep the old Retry: let them be made again
+
+
+def _attempt_seconds():
+    start = getattr(_current, 'attempt_start', None)
+    return None if start is None else time.perf_counter() - start
 
 
 def _retries_exhausted(error):

@@ -1,9 +1,12 @@
 """Any `requests.Session`: its `send` (every request, redirects included, goes through it) is wrapped on the
-instance. Only Genesys Cloud API and token URLs are counted, so a session shared with other services works."""
+instance. Only Genesys Cloud API and token URLs are counted (`/api/v2/...` and `/oauth/token` on a region's API or
+login host, or on a host the customer named), so a session shared with other services works: Datadog's own
+`/api/v2/series`, a helpdesk's `/api/v2/tickets` or an identity provider's `/oauth/token` are not Genesys, and their
+Basic credentials are never read."""
 
 import time
 
-from .core import is_api_url
+from .core import is_api_path
 
 
 def instrument_session(session, velocity):
@@ -30,9 +33,10 @@ def instrument_session(session, velocity):
 def _record(velocity, request, status, start, headers):
     elapsed = time.perf_counter() - start
     try:
-        if not is_api_url(request.url):
+        url = request.url
+        if not (velocity.is_genesys(url) and is_api_path(url)):
             return
         auth = request.headers.get('Authorization') if velocity.client_id is None else None
-        velocity.observe(request.method, request.url, status, elapsed, headers, authorization=auth)
+        velocity.observe(request.method, url, status, elapsed, headers, authorization=auth)
     except Exception:
         velocity.internal_errors += 1

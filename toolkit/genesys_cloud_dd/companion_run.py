@@ -83,9 +83,9 @@ def sample_run(emulator):
         emulator.faults.add('GET /api/v2/users', status=429, retry_after=1, times=1)
         integration.call(0, user_id, queue_id)  # the SDK waits the Retry-After (1 s) and sends again: 200
         integration.flush()
-        # token + 6 answered requests, 2 lines each (the retried 429 has no latency of its own), plus
-        # rate_limited and retry_after for the 429
-        listener.wait_lines(2 + 2 * 6 + 3)
+        # token + 6 answered requests, 2 lines each, plus the retried 429's requests, latency, rate_limited and
+        # retry_after (each attempt is timed on its own)
+        listener.wait_lines(2 + 2 * 6 + 4)
         return list(listener.metrics)
 
 

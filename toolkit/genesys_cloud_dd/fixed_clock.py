@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 
 from datadog_checks.genesys_cloud.clock import Clock
 
+from .errors import UsageError
+
 ENV = 'GENESYS_CLOUD_DD_CLOCK'
 # When this process started, on both clocks: every StartedAt and every log line of a process agree.
 _STARTED_REAL, _STARTED_MONOTONIC = time.time(), time.monotonic()
@@ -27,11 +29,11 @@ class StartedAt(Clock):
 
 
 def parse(text: str) -> datetime:
-    """An ISO-8601 instant (`2026-11-20T15:00:00Z`); naive means UTC. ValueError names the variable."""
+    """An ISO-8601 instant (`2026-11-20T15:00:00Z`); naive means UTC. UsageError (exit 2) when it is not one."""
     try:
         when = datetime.fromisoformat(text.strip().replace('Z', '+00:00'))
     except ValueError:
-        raise ValueError(f'{ENV}={text!r} is not an ISO-8601 instant such as 2026-11-20T15:00:00Z') from None
+        raise UsageError(f'{text!r} is not an ISO-8601 instant such as 2026-11-20T15:00:00Z') from None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
@@ -42,14 +44,20 @@ def _fixed_start(environ=None):
 
 def toolkit_clock(environ=None) -> Clock:
     """The clock toolkit commands run on: StartedAt(GENESYS_CLOUD_DD_CLOCK) when it is set, else the real one."""
-    start = _fixed_start(environ)
+    try:
+        start = _fixed_start(environ)
+    except UsageError as e:
+        raise UsageError(f'{ENV}: {e}') from None
     return StartedAt(start) if start else Clock()
 
 
 def log_time(created=None) -> time.struct_time:
     """The time a log line shows: local time, or under GENESYS_CLOUD_DD_CLOCK that clock's (in UTC)."""
     created = time.time() if created is None else created
-    start = _fixed_start()
+    try:
+        start = _fixed_start()
+    except UsageError:
+        start = None  # said by the command itself (cli.main checks the variable first)
     if start is None:
         return time.localtime(created)
     return time.gmtime(start.timestamp() + created - _STARTED_REAL)

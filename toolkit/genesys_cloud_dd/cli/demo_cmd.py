@@ -33,7 +33,7 @@ def run(args) -> int:
 
     try:
         clock = FakeClock(parse(args.at))  # the emulator and the check share it: same seed, same instant, same story
-    except ValueError as e:
+    except UsageError as e:
         raise UsageError(f'--at: {e}') from None
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients)
     # Async jobs finish on their first poll here, so one run shows every metric; tests cover slow jobs.
