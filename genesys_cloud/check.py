@@ -101,7 +101,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
-        self.scheduler = Scheduler(self, self.collectors, self.clock)
+        self.scheduler = Scheduler(self, self.collectors, self.clock, state=state)
 
     def _token_issued(self, token):
         # A token lives a day; registering each with register_secret would grow the base class's list for ever.

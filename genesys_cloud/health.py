@@ -4,6 +4,7 @@ from datadog_checks.base import AgentCheck
 
 from .client import ApiUnreachable, AuthenticationError, PermissionDenied
 from .client.auth import TOKEN_ENDPOINT
+from .client.errors import LoginFailed
 
 CAN_CONNECT = 'can_connect'
 
@@ -40,7 +41,8 @@ class HealthReporter:
         failing = {name: e for name, e in scheduler.last_errors.items()
                    if isinstance(e, (AuthenticationError, ApiUnreachable))}
         if auth:
-            status, message = AgentCheck.CRITICAL, f'authentication failed: {auth[0]}'
+            what = 'login failed' if isinstance(auth[0], LoginFailed) else 'authentication failed'
+            status, message = AgentCheck.CRITICAL, f'{what}: {auth[0]}'
         elif unreachable:
             status, message = AgentCheck.CRITICAL, f'Genesys Cloud unreachable: {unreachable[0]}'
         elif client.succeeded or denied or self._last_status is not None:  # a 403 is an answer: connected

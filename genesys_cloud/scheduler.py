@@ -12,7 +12,10 @@ from .client import (
 )
 from .client.auth import TOKEN_ENDPOINT
 from .client.jobs import JobFailed
+from .collectors.base import OWN_REQUESTS_KEY, OWNER_KEY, Owner, OwnRequests
+from .state import StateUnwritable
 
+CONTINUITY = 300  # seconds without a run after which this instance may have run elsewhere meanwhile
 RETRY_AFTER_FAILURE = 300  # seconds: a failed slow collector is retried sooner than its cadence, not every run
 DEFAULT_RESERVE = 2  # requests kept for a due collector whose cost is not measured yet
 
@@ -22,8 +25,9 @@ class Outcome:
 
 
 class Scheduler:
-    def __init__(self, check, collectors, clock):
+    def __init__(self, check, collectors, clock, state=None):
         self.check = check
+        self.state = state
         self.collectors = collectors  # in priority order: cheap, fresh data first
         self.clock = clock
         self.last_errors = {}  # collector name -> GenesysApiError or message
@@ -32,17 +36,64 @@ class Scheduler:
         self._deferred_since = {}
         self._cost = {}  # collector name -> requests its last complete collection took
         now = clock.time()
+        self._reanchor_stale_cursors(now)
         self._next_due = {}
         for collector in collectors:
             next_due = collector.restore(now)
             if next_due is not None:
                 self._next_due[collector.name] = next_due
 
+    def _reanchor_stale_cursors(self, now):
+        if self.state is None:
+            return
+        written = (self.state.get(OWNER_KEY, shape=Owner) or {}).get('written')
+        age = None if written is None else now - written
+        dropped = [c.name for c in self.collectors if c.forget_cursors(age)]
+        run_interval = float((getattr(self.check, 'instance', None) or {}).get('min_collection_interval') or 60)
+        if age is None or not 0 <= age <= max(CONTINUITY, 2 * run_interval):
+            self._tally(now, 0, restart=True)  # today's own count no longer covers every request made today
+        if dropped:
+            when = 'of unknown age' if age is None else f'{age / 60:.0f} min old'
+            self.check.log.info('persisted state is %s, older than %s can trust (the instance may have run '
+                                'elsewhere meanwhile: a cluster check moved back, a restored backup, a long stop); '
+                                'they start afresh and count nothing twice, at most one window is not counted',
+                                when, ', '.join(dropped))
+        self._heartbeat(now)
+
+    def _heartbeat(self, now):
+        if self.state is not None:
+            try:
+                self.state.set(OWNER_KEY, {'written': now})
+            except OSError:
+                pass  # a state that cannot be written is reported by the collector that needs it
+
+    def _tally(self, now, requests, restart=False):
+        """Add this run's API requests to the day's own count (restart: the count starts over as partial)."""
+        if self.state is None:
+            return
+        day = time.strftime('%Y-%m-%d', time.gmtime(now))
+        tally = self.state.get(OWN_REQUESTS_KEY, shape=OwnRequests) or {}
+        made, since = tally.get(day, (0, now))
+        tally[day] = (requests, now) if restart else (made + requests, since)
+        try:
+            self.state.set(OWN_REQUESTS_KEY, {d: list(v) for d, v in sorted(tally.items())[-3:]})
+        except OSError:
+            pass
+
     def due(self, collector) -> bool:
         return self.clock.time() >= self._next_due.get(collector.name, 0)
 
     def run(self, only=None):
         """Run due collectors (or those named in `only`, regardless of cadence); return their outcomes."""
+        try:
+            return self._run(only)
+        finally:
+            now = self.clock.time()
+            self._heartbeat(now)
+            counts = getattr(self.check.client, 'request_counts', None) or {}
+            self._tally(now, sum(n for endpoint, n in counts.items() if endpoint != TOKEN_ENDPOINT))
+
+    def _run(self, only):
         outcomes = {}
         identity = next((c for c in self.collectors if c.enabled and getattr(c, 'identifies_org', False)), None)
         if identity is not None and not identity.known:
@@ -93,6 +144,8 @@ class Scheduler:
             return self._failed(collector, e, retry_after=getattr(e, 'retry_after', None))
         except JobFailed as e:
             return self._failed(collector, f'{e}; a new job will be submitted on the next collection')
+        except StateUnwritable as e:
+            return self._failed(collector, f'{e}; the collection stopped there and resumes from what was saved')
         except Exception as e:  # a response whose shape we did not expect must not stop the other collectors
             self.check.log.debug('%s: unexpected error', name, exc_info=True)
             return self._failed(collector, f'unexpected response shape ({type(e).__name__}: {e})')
@@ -129,7 +182,7 @@ class Scheduler:
         self.last_errors[name] = error
         self.check.warning('%s: %s', name, error)
         delay = min(collector.interval, RETRY_AFTER_FAILURE)
-        if isinstance(error, RateLimited) and retry_after:
+        if retry_after and isinstance(error, (RateLimited, AuthenticationError)):
             delay = max(delay, retry_after)
         if isinstance(error, PermissionDenied):
             delay = max(delay, collector.interval)  # the role will not change by itself within minutes

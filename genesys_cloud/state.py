@@ -18,6 +18,11 @@ from functools import cache
 from pydantic import TypeAdapter, ValidationError
 
 
+class StateUnwritable(OSError):
+    """A persisted value could not be written (full disk, read-only directory): the collection that needed it
+    stops, reported as such, instead of counting what it could not record."""
+
+
 class StateStore:
     """Key/value store of JSON values; `scoped(prefix)` gives each collector its own namespace."""
 
@@ -97,10 +102,16 @@ class StateStore:
                     pass
                 return
             # Write then rename, so a crash mid-write never leaves half a state file.
-            fd, tmp = tempfile.mkstemp(dir=directory)
-            with os.fdopen(fd, 'w', encoding='utf-8') as f:
-                f.write(value)
-            os.replace(tmp, target)
+            tmp = None
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory)
+                with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                    f.write(value)
+                os.replace(tmp, target)
+            except OSError as e:
+                if tmp is not None and os.path.exists(tmp):
+                    os.remove(tmp)  # a full disk must not also fill the directory with half-written files
+                raise StateUnwritable(f'cannot save state in {directory} ({e.strerror or e})') from None
 
         return cls(read, write)
 

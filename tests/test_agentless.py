@@ -12,6 +12,7 @@ from datadog_checks.genesys_cloud.clock import Clock
 
 from genesys_cloud_dd.agentless import AgentlessRunner, MetricTransformer, Outbox, build_payloads
 from genesys_cloud_dd.agentless.sender import DatadogSender
+from genesys_cloud_dd.agentless.statedir import StateDirectory
 from genesys_cloud_dd.check_runner import Submissions
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from tests.conftest import base_tags
@@ -190,7 +191,10 @@ def test_state_dir_keeps_schedule_and_outbox_across_restarts(make_runner, fake_d
     now = int(clock.time())
     assert any(t == now for t, *_ in series_points(fake_datadog, 'genesys_cloud.license.assigned'))  # ...yet drawn
     assert len(series_points(fake_datadog, 'genesys_cloud.api.can_connect')) == 2
-    assert Outbox(store=second.root, key='outbox').items == 0  # what was delivered is gone from disk too
+    second.close()
+    directory = StateDirectory(state).open()
+    assert Outbox(directory=directory).items == 0  # what was delivered is gone from disk too
+    directory.close()
 
 
 @pytest.fixture

@@ -2,10 +2,14 @@
 dropped connections, truncated and wrong-shape JSON, paging loops, malformed items, echoed Authorization headers,
 slow answers and corrupt persisted values, all through the emulator's fault injection over real HTTP.
 
+The chaos twin's instance also changes owner the way operators' setups do: a cluster check on Agent A moves to
+Agent B for an hour and back (each Agent has its own persistent cache), then an Agent-less runner owns it for a
+while, with a second, overlapping runner on the same state directory (refused), and Agent A takes it back.
+
 The chaos check must finish every run without an error, never count or announce more than its twin (which sees
-the same org at the same fake times without faults), have every collector collecting again within one interval
-of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks, so the 250
-runs of 60 s take seconds of wall time.
+the same org at the same fake times without faults, on one Agent), have every collector collecting again within
+one interval of the chaos stopping, and never show a secret or a bearer token. Both checks run on fake clocks,
+so the 250 runs of 60 s take seconds of wall time.
 """
 
 import random
@@ -17,10 +21,14 @@ from datadog_checks.genesys_cloud.clock import FakeClock
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.scheduler import Outcome
 
+from genesys_cloud_dd.agentless import AgentlessRunner
+from genesys_cloud_dd.agentless.sender import DatadogSender
+from genesys_cloud_dd.agentless.statedir import StateDirBusy, StateDirectory
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from genesys_cloud_dd.emulator.data.limits import org_limits
 from genesys_cloud_dd.emulator.data.operational_events import operational_events
 from tests.conftest import SECRET_CANARY, START
+from tests.fake_datadog import FakeDatadog
 
 from .fault_report import record
 
@@ -34,6 +42,10 @@ CORRUPT_VALUES = ('{bad json', '"a string"', '[1, 2]', '{"k": {"nested": []}}', 
 JUNK_ITEMS = ({'conversation': 'oops'}, {'statusHistory': ['a']}, {'id': 7, 'name': {'x': 1}}, {'group': 'g'},
               {'data': 'd'}, {'dateCreated': 'yesterday'}, {'entities': 5}, {'value': 'lots'}, {'metrics': [1]})
 LISTS = ('entities', 'results')
+# Who runs the chaos twin's instance from which run on: Agent A, Agent B (the cluster check moved for an hour),
+# A again (its cache an hour old), an Agent-less runner (a second one overlapping it is refused), A again.
+OWNERS = ((0, 'a'), (80, 'b'), (140, 'a'), (180, 'agentless'), (210, 'a'))
+API_KEY = '0123456789abcdef0123456789abcdef'
 
 
 def fault_catalogue(rng, run_index):
@@ -66,8 +78,11 @@ class Twin:
         instance = {'client_id': self.emulator.client_id, 'client_secret': SECRET_CANARY,
                     'api_url': self.emulator.url, 'login_url': self.emulator.url, 'min_collection_interval': 60,
                     **INTERVALS}
-        self.check = GenesysCloudCheck('genesys_cloud', {}, [instance], clock=self.clock)
-        self.check.check_id = f'genesys_cloud:{name}:0'
+        self.name = name
+        self.instance = instance
+        self.owner = None
+        self.runner = None
+        self.move_to('a')
         self.counts = Counter()
         self.events = Counter()
         self.sent = Counter()  # (aggregation key, timestamp, text) of each event sent
@@ -77,7 +92,25 @@ class Twin:
         self.errors = []
         self.ok_at = {}  # collector -> times of its successful collections
 
+    def move_to(self, owner, state_dir=None, datadog=None):
+        """The instance starts on another owner: a new check object (an Agent's own cache) or an Agent-less runner."""
+        if self.runner is not None:
+            self.runner.close()
+            self.runner = None
+        self.owner = owner
+        if owner == 'agentless':
+            sender = DatadogSender(API_KEY, url=datadog.url)
+            self.runner = AgentlessRunner({}, [self.instance], sender, state_dir=str(state_dir), clock=self.clock,
+                                          sleep=self.clock.sleep).setup()
+            self.datadog = datadog
+            [self.check] = self.runner.checks
+            return
+        self.check = GenesysCloudCheck('genesys_cloud', {}, [self.instance], clock=self.clock)
+        self.check.check_id = f'genesys_cloud:{self.name}-{owner}:0'
+
     def run(self):
+        if self.runner is not None:
+            return self._run_agentless()
         self.aggregator.reset()
         self.check.warnings.clear()
         error = self.check.run()
@@ -100,7 +133,26 @@ class Twin:
                 if outcome == Outcome.OK:
                     self.ok_at.setdefault(collector, []).append(self.clock.time())
 
+    def _run_agentless(self):
+        self.datadog.reset()
+        report = self.runner.cycle()
+        self.errors += report.errors
+        for request in self.datadog.accepted('/api/v2/series'):
+            for series in request.json['series']:
+                if series['type'] == 1 and not series['metric'].startswith('genesys_cloud.check.'):
+                    self.counts[series['metric']] += sum(p['value'] for p in series['points'])
+                self.long_tags += [t for t in series.get('tags') or [] if len(t) > 200]
+        for event in self.datadog.events:
+            self.events[event.get('aggregation_key') or event['title']] += 1
+            self.sent[(event.get('aggregation_key'), event.get('date_happened'), event.get('text'))] += 1
+        self.messages += [sc.get('message') or '' for sc in self.datadog.service_checks]
+        for collector, outcome in self.check.scheduler.outcomes.items():
+            if outcome == Outcome.OK:
+                self.ok_at.setdefault(collector, []).append(self.clock.time())
+
     def close(self):
+        if self.runner is not None:
+            self.runner.close()
         self.emulator.__exit__(None, None, None)
 
 
@@ -117,16 +169,21 @@ def happen(twins, index):
             limits.set_status(request.id, 'Approved' if request.status != 'Approved' else 'Rejected', 'decided')
 
 
-def corrupt_state(rng, name):
-    prefix = f'genesys_cloud:{name}:'
+def corrupt_state(rng, twin):
+    if twin.runner is not None:
+        return  # the Agent-less runner's state is its database (test_fault_ownership corrupts that)
+    prefix = f'{twin.check.check_id}'
     keys = [k for k, v in datadog_agent._cache.items() if k.startswith(prefix) and v]
     if keys:
         datadog_agent._cache[rng.choice(sorted(keys))] = rng.choice(CORRUPT_VALUES)
 
 
-def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
+def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog, tmp_path):
     rng = random.Random(1313)
     clean, chaos = Twin('clean', aggregator), Twin('chaos', aggregator)
+    datadog = FakeDatadog().start()
+    owners = dict(OWNERS)
+    refused = 0
     try:
         now = START.timestamp()
         for twin in (clean, chaos):
@@ -145,8 +202,15 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
                     chaos.emulator.faults.add(rng.choice(targets), times=rng.choice([1, 2, 5]), **fault)
                     injected[next(iter(fault))] += 1
                 if rng.random() < 0.1:
-                    corrupt_state(rng, 'chaos')
+                    corrupt_state(rng, chaos)
                     injected['persisted value'] += 1
+            if index in owners and owners[index] != chaos.owner:
+                chaos.move_to(owners[index], state_dir=tmp_path / 'agentless-state', datadog=datadog)
+            if chaos.runner is not None:
+                try:  # cron started another run while this one is still going: it must not touch anything
+                    StateDirectory(str(tmp_path / 'agentless-state')).open().close()
+                except StateDirBusy:
+                    refused += 1
             if index == RUNS:
                 stopped = now
             if index < RUNS:  # both twins see all of it before the test ends
@@ -180,11 +244,14 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
         for secret in tokens + [SECRET_CANARY]:
             assert not any(secret[:12] in text for text in outputs)
         assert sum(injected.values()) > 250
+        assert refused == OWNERS[4][0] - OWNERS[3][0]  # every overlapping Agent-less run was refused
     finally:
         clean.close()
         chaos.close()
+        datadog.stop()
     record(f'all: {RUNS} runs of chaos vs a clean twin',
-           'no run error, counts/events <= twin, all collect within 1 interval after, no secret',
+           'moved A->B->A->agentless->A; no run error, counts/events <= twin, all collect within 1 interval after, '
+           'no secret',
            f'{sum(injected.values())} faults, {sum(chaos.counts.values()):.0f}/{sum(clean.counts.values()):.0f} '
            f'counted, {sum(chaos.events.values())}/{sum(clean.events.values())} events, '
            f'{len(COLLECTORS)} collectors back')

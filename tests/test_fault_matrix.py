@@ -223,6 +223,30 @@ def test_bad_credentials_stop_the_run_after_one_request(make_check, emulator, ag
     record('all: bad credentials', 'CRITICAL, 1 log line, no other request', 'CRITICAL, 1 line, 1 request')
 
 
+NOT_A_TOKEN = {
+    '200 HTML page (captive portal)': ({'status': 200, 'html': True}, 'HTTP 200', 'not a token but a text/html page'),
+    '200 JSON without a token': ({'wrong_shape': True}, 'HTTP 200', 'JSON without an access_token'),
+    '503 every time': ({'status': 503}, 'HTTP 503', 'server error'),
+    '429 every time': ({'status': 429, 'retry_after': 30}, 'HTTP 429', 'rate limited'),
+}
+
+
+@pytest.mark.parametrize('answer', sorted(NOT_A_TOKEN))
+def test_a_token_endpoint_answer_that_is_not_a_token_is_a_failed_login(answer, make_check, emulator, aggregator):
+    fault, status_text, what = NOT_A_TOKEN[answer]
+    emulator.faults.add(TOKEN, **fault)
+    check = make_check()
+    run(check)
+    status, message = status_of(aggregator)
+    assert status == 2, (status, message, check.warnings)
+    assert message.startswith(f'login failed: {TOKEN}: {status_text} ') and what in message, message
+    assert 'check login_url' in message or 'another Agent or runner' in message  # what to check
+    assert set(emulator.requests) == {TOKEN} and emulator.requests[TOKEN] == 1  # nothing else tried to log in
+    assert len(check.warnings) == 1
+    record(f'all: token endpoint answers {answer}', 'failed login: CRITICAL naming endpoint, status, what to check',
+           'CRITICAL, 1 request, 1 line')
+
+
 @pytest.mark.parametrize('org_options', [OrgOptions(seed=3, users=0, queues=0, oauth_clients=0)], ids=['empty org'])
 def test_empty_org(make_check, aggregator, clock):
     check = make_check()

@@ -1,6 +1,6 @@
 """Client-credentials access token, cached until shortly before it expires."""
 
-from .errors import ApiUnreachable, AuthenticationError, MalformedResponse, RateLimited, ServerError
+from .errors import ApiUnreachable, AuthenticationError, LoginFailed
 from .headers import retry_after
 
 TOKEN_PATH = '/oauth/token'
@@ -10,6 +10,8 @@ RENEW_SHARE = 0.2  # ...but never more than this share of the lifetime early: a 
 # Genesys lets an OAuth client's token lifetime be set from 300 to 172,800 seconds; an absurd answer is bounded
 # (a token kept for at least MIN_LIFETIME: at worst one 401 and re-login, never a token per call).
 MIN_LIFETIME, MAX_LIFETIME, DEFAULT_LIFETIME = 30.0, 172800.0, 86400.0
+NOT_LOGIN_SERVICE = ('check login_url (the login service of the org\'s region, e.g. https://login.mypurecloud.com) '
+                     'and any proxy or captive portal between the check and Genesys Cloud')
 
 
 class TokenManager:
@@ -58,22 +60,31 @@ class TokenManager:
             response = self._http.post(self._url, persist=True, **options)
         except Exception as e:  # requests' connection errors and timeouts
             raise ApiUnreachable(TOKEN_ENDPOINT, f'cannot reach the login service ({type(e).__name__})') from None
-        if response.status_code == 429:
-            raise RateLimited(TOKEN_ENDPOINT, 'token requests are rate limited', retry_after=retry_after(response))
-        if response.status_code >= 500:
-            raise ServerError(TOKEN_ENDPOINT, 'login service error', status=response.status_code)
-        if response.status_code != 200:
-            raise AuthenticationError(
-                TOKEN_ENDPOINT, 'the OAuth client credentials were rejected', status=response.status_code
-            )
+        status = response.status_code
+        if status == 429:
+            raise LoginFailed(TOKEN_ENDPOINT, 'the login service refused the token request (rate limited)',
+                              status=status, retry_after=retry_after(response),
+                              advice='too many token requests for this OAuth client (is another Agent or runner '
+                                     'using it?); retried after Retry-After on a later run')
+        if status >= 500:
+            raise LoginFailed(TOKEN_ENDPOINT, 'the login service answered with a server error', status=status,
+                              advice=f'retried on the next run; if it persists, {NOT_LOGIN_SERVICE}')
+        if status != 200:
+            raise AuthenticationError(TOKEN_ENDPOINT, 'the OAuth client credentials were rejected', status=status)
         try:
             body = response.json()
-            token = body['access_token']
-            if not isinstance(token, str) or not token:
-                raise TypeError
+        except ValueError:
+            kind = (response.headers.get('Content-Type') or 'unknown').split(';')[0].strip()[:40]
+            raise LoginFailed(TOKEN_ENDPOINT, f'the answer is not a token but a {kind} page', status=status,
+                              advice=NOT_LOGIN_SERVICE) from None
+        token = body.get('access_token') if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise LoginFailed(TOKEN_ENDPOINT, 'the answer is JSON without an access_token', status=status,
+                              advice=NOT_LOGIN_SERVICE)
+        try:
             lifetime = float(body.get('expires_in') or DEFAULT_LIFETIME)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise MalformedResponse(TOKEN_ENDPOINT, 'the token response was not the expected JSON') from None
+        except (TypeError, ValueError):
+            lifetime = DEFAULT_LIFETIME
         lifetime = min(max(lifetime, MIN_LIFETIME), MAX_LIFETIME) if lifetime == lifetime else DEFAULT_LIFETIME
         self._remember()
         self._token = token

@@ -25,6 +25,15 @@ class AuthenticationError(GenesysApiError):
     advice = 'check client_id/client_secret and that the OAuth client uses the Client Credentials grant and is active'
 
 
+class LoginFailed(AuthenticationError):
+    """The token endpoint answered, but not with a token (a captive portal's page, JSON without a token, 429 or 5xx):
+    the check cannot work, whatever the status says."""
+
+    def __init__(self, endpoint, message, status=None, advice=None, retry_after=None):
+        self.retry_after = retry_after
+        super().__init__(endpoint, message, status=status, advice=advice)
+
+
 class PermissionDenied(GenesysApiError):
     def __init__(self, endpoint, message, status=403, code=None, permissions=()):
         self.permissions = tuple(permissions)

@@ -10,13 +10,13 @@ A collection is also due just after 00:00 UTC, whatever the interval: a new late
 to date back at 0.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from .. import tagging
 from ..client import AsyncJob, MalformedResponse, NotFound, PermissionDenied
 from ..client.jobs import DONE, FAILED, RUNNING, JobRecord
 from ..periods import month_to_date_days
-from .base import Collector
+from .base import OWN_REQUESTS_KEY, Collector, OwnRequests
 from .oauth_clients import oauth_client_names
 
 NEW_JOBS = '/api/v2/usage/aggregates/query/jobs'
@@ -31,10 +31,14 @@ LEGACY_METRICS = ['Requests', 'Status200', 'Status300', 'Status400', 'Status429'
 NEW_RUNNING, NEW_DONE, NEW_FAILED = ('Queued', 'Running'), 'Succeeded', ('Failed', 'Cancelled')
 LEGACY_RUNNING, LEGACY_DONE, LEGACY_FAILED = ('Running',), 'Complete', 'Failed'
 OTHER = 'other'
+COVERED_SLACK = 300  # a day counts as fully seen when the own count began within this of its start
+DUPLICATE_MINIMUM = 50  # requests: below this a difference is noise (a retry, a manual call with the same client)
+LIKELY_CAUSE = 'another_agent_or_runner_with_this_instance'
 
 # status_class tag -> field of a normalised row (status429 is a subset of status400, sent as api.rate_limited)
 STATUS_CLASSES = (('2xx', 'status200'), ('3xx', 'status300'), ('4xx', 'status400'), ('5xx', 'status500'))
-PART_METRICS = {'day': ('api.requests', 'api.responses', 'api.rate_limited'), 'mtd': ('api.requests.month_to_date',)}
+PART_METRICS = {'day': ('api.requests', 'api.responses', 'api.rate_limited', 'check.requests.unaccounted'),
+                'mtd': ('api.requests.month_to_date',)}
 COUNT_FIELDS = ('requests', 'status200', 'status300', 'status400', 'status429', 'status500')
 
 
@@ -105,7 +109,7 @@ class ApiUsageCollector(Collector):
                 if part == 'mtd' and not month:
                     series = [(metric, 0, tags) for metric, _, tags in series]  # last month's, restarted
             elif part == 'day':
-                series = self._day_series(rows, by_endpoint, day)
+                series = self._day_series(rows, by_endpoint, day) + self._duplicate_owner(rows, day)
             else:
                 series = self._mtd_series(rows)
             for metric, value, tags in series:
@@ -162,6 +166,28 @@ class ApiUsageCollector(Collector):
                 if counts['status429']:
                     series.append(('api.rate_limited', counts['status429'], tags))
         return series
+
+    def _duplicate_owner(self, rows, day):
+        """What the Usage API counted for the check's own client on `day` beyond what the check made itself, when
+        the check saw that whole day; more than the tolerance means another process runs this instance."""
+        own_client = self.ctx.shared.get('own_client_id')
+        made, since = (self.ctx.state.get(OWN_REQUESTS_KEY, shape=OwnRequests) or {}).get(day.isoformat(), (0, None))
+        day_start = (day - date(1970, 1, 1)).days * 86400
+        if not own_client or since is None or since > day_start + COVERED_SLACK:
+            return []  # the check did not see the whole day (started, moved or lost its cache during it)
+        reported = sum(r['requests'] for r in rows if r['client_id'] == own_client)
+        extra = max(0, reported - made)
+        tolerance = max(0.0, float(self.config.duplicate_owner_tolerance)) / 100.0
+        beyond = extra > max(DUPLICATE_MINIMUM, made * tolerance)
+        if beyond and self.state.get('duplicate_warned', shape=str) != day.isoformat():
+            self.state.set('duplicate_warned', day.isoformat())
+            self.ctx.check.warning(
+                '%s: the Usage API counts %d requests by this check\'s OAuth client on %s, the check made %d: '
+                'another Agent or Agent-less runner is likely running this instance too, counting and announcing '
+                'everything twice; run one instance per org (see the README: cluster checks), or raise '
+                'api_usage.duplicate_owner_tolerance for a client shared on purpose', self.name, reported, day, made)
+        cause = LIKELY_CAUSE if beyond else 'none'
+        return [('check.requests.unaccounted', extra, [f'likely_cause:{cause}'])]
 
     def _mtd_restart(self, day_rows):
         """Rows that put every client of yesterday's rows at 0 on the 1st; None (the last month-to-date gauges, at 0)

@@ -12,6 +12,19 @@ from ..config_models.section_defaults import SECTION_DEFAULTS
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
 SCHEDULE_KEY = '_schedule'
 GAUGES_KEY = '_gauges'
+# Written by the scheduler after every run: when this instance's state was last kept by a running check.
+OWNER_KEY = '_owner'
+
+
+# Requests this instance made per UTC day, API only (the login service is not in the Usage API): day ->
+# (requests, counted continuously since). api_usage compares it with what the Usage API reports for the check's
+# own OAuth client, to find another Agent or runner using the same instance.
+OWN_REQUESTS_KEY = '_own_requests'
+OwnRequests = dict[str, tuple[int, float]]
+
+
+class Owner(TypedDict):
+    written: float
 
 
 class Schedule(TypedDict):
@@ -74,6 +87,11 @@ class Collector:
 
     name = ''
     permissions = ()
+    # Persisted positions that decide what is counted or announced next (cursors, seen buckets, announced ids).
+    # Older than `trust_horizon`, they are dropped before the first collection: the instance may have run
+    # elsewhere meanwhile (a cluster check moved and came back, a cache restored from a backup, a long stop),
+    # and resuming from them would count again what another owner counted.
+    cursor_keys = ()
 
     def __init__(self, ctx: CollectorContext):
         self.ctx = ctx
@@ -102,6 +120,22 @@ class Collector:
     @property
     def interval(self) -> float:
         return float(self.config.interval)
+
+    @property
+    def trust_horizon(self) -> float:
+        """Seconds a persisted cursor stays trustworthy: twice the interval unless a collector states a shorter
+        catch-up window (a plain restart is shorter than this; a move, a restore or a long outage is not)."""
+        return 2 * self.interval
+
+    def forget_cursors(self, age) -> bool:
+        """Drop the cursors (see `cursor_keys`) of state `age` seconds old (None: unknown) when the horizon is
+        passed; True when there were any. The first collection then re-anchors as after a lost cache."""
+        if age is not None and -60 <= age <= self.trust_horizon:
+            return False
+        held = [key for key in self.cursor_keys if self.state.get(key) is not None]
+        for key in held:
+            self.state.delete(key)
+        return bool(held)
 
     @property
     def base_tags(self) -> list:

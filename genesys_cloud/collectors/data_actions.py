@@ -8,9 +8,12 @@ ActionAggregationQuery (Java SDK GroupByEnum; reference 8.6). A group without `e
 Counting once: a window [start, end) is queried only after it closed `delay` seconds ago (analytics lag).
 The end of the last counted window is persisted (`counted_until`) BEFORE the counts are submitted, so a
 crash between the two loses a window rather than counting it twice. After an Agent restart the check
-resumes from `counted_until` (at most `max_catchup` windows back). When the persistent cache is lost there
-is no way to know what was already counted: the first collection then counts nothing, only records where
-it stands (and sends the duration gauges of the last window), losing at most one window of counts.
+resumes from `counted_until` (at most `max_catchup` windows back) when the state is younger than the trust
+horizon (twice the interval, or the catch-up window if shorter); older state (a cluster check moved back, a
+restored backup, a long stop) is treated as lost, since another owner may have counted the windows since.
+When the persistent cache is lost there is no way to know what was already counted: the first collection
+then counts nothing, only records where it stands (and sends the duration gauges of the last window),
+losing at most one window of counts.
 """
 
 import math
@@ -28,10 +31,16 @@ GROUP_BY = ['actionId', 'actionName', 'integrationName', 'errorType', 'responseS
 class DataActionsCollector(Collector):
     name = 'data_actions'
     permissions = ('integrations:action:view', 'bridge:actions:view')
+    cursor_keys = ('counted_until',)
 
     @classmethod
     def minimum_requests(cls, size):
         return 1  # one aggregates query for the closed windows
+
+    @property
+    def trust_horizon(self):
+        # Twice the cadence (never less than two windows), or the catch-up window when shorter.
+        return min(2 * max(self.interval, WINDOW), WINDOW * max(1, int(self.config.max_catchup)))
 
     def collect(self):
         now = self.clock.time()

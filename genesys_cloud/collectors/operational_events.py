@@ -1,14 +1,17 @@
 """Operational events (`/api/v2/usage/events/*`, the Operational Console's feed) as Datadog events.
 
 Each collection asks `POST /api/v2/usage/events/query` (ASC, 200 a page, nextUri) for events since the
-persisted cursor, re-reading the last LATE_SECONDS so events published late are not missed. OperationalEvent
-has no id, so an event is identified by a digest of its content; digests of recent events are persisted, so
-an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the event
-definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
+persisted cursor, re-reading the last `lateness_allowance` seconds so events published late are not missed.
+OperationalEvent has no id, so an event is identified by a digest of its content; digests of recent events are
+persisted, so an event becomes one Datadog event once, across runs and Agent restarts. Titles come from the
+event definitions catalogue (`GET /api/v2/usage/events/definitions`, cached a day).
 
-When the persisted state is lost, the first run sends nothing (it asks once, to prove access): only events
-created after it count (a late one created before it is lost), so at most one window is lost and nothing is
-sent twice. When only the digests are lost, events up to the cursor are treated as sent the same way.
+A cold start (no state, or state older than the trust horizon: twice the interval, or the lateness allowance
+if shorter, never less than one interval) makes a first look: the events visible then are history, recorded as
+seen and never sent; events not among them that appear later, created up to `lateness_allowance` (default 10
+minutes) before the first look, are news and sent. A first look whose answer held a malformed item is repeated
+on the next run (up to 3 times), so a corrupted answer cannot turn history into news. When only the digests are
+lost, events up to the cursor are treated as sent (a late one before it is lost, none is sent twice).
 Phone numbers (`phoneNumber`) are never sent.
 """
 
@@ -25,6 +28,7 @@ DEFINITIONS = '/api/v2/usage/events/definitions'
 PAGE_SIZE = 200  # "Number of entities to return. Maximum of 200." (SDK operational_events_api.py)
 LATE_SECONDS = 600
 DEFINITIONS_REFRESH = 86400
+FIRST_LOOK_ATTEMPTS = 3  # a first look that keeps holding a malformed item is accepted as it is the third time
 DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 'errorCode', 'previousValue',
                  'currentValue', 'parentEntityId', 'conversation')
 
@@ -32,6 +36,7 @@ DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 
 class OperationalEventsCollector(Collector):
     name = 'operational_events'
     permissions = ('usage:events:view',)
+    cursor_keys = ('cursor', 'seen', 'floor', 'first_looks')
 
     @classmethod
     def minimum_requests(cls, size):
@@ -42,32 +47,32 @@ class OperationalEventsCollector(Collector):
         self._definitions = {}
         self._definitions_read = None
 
+    @property
+    def lateness(self) -> timedelta:
+        return timedelta(seconds=max(0, int(self.config.lateness_allowance)))
+
+    @property
+    def trust_horizon(self):
+        return min(2 * self.interval, max(self.lateness.total_seconds(), self.interval))
+
     def collect(self):
         now = self.clock.now()
+        late = self.lateness
         cursor = _parse(self.state.get('cursor', shape=str))
-        baseline = cursor is None or cursor > now  # a cursor in the future (clock moved back) is not trusted
-        if baseline:
-            # No memory of what was sent (see module doc): only events created from now on count. Recording what
-            # exists now by digest would not do: an event answered malformed now would come back sendable.
-            cursor = now
-            self.state.set('floor', iso_utc(now))
-        floor = _parse(self.state.get('floor', shape=str)) or cursor - timedelta(seconds=LATE_SECONDS)
-        seen = {} if baseline else self.state.get('seen', shape=dict[str, str])
+        if cursor is None or cursor > now:  # a cursor in the future (clock moved back) is not trusted
+            self._first_look(now, late)
+            return
+        floor = _parse(self.state.get('floor', shape=str)) or cursor - late
+        seen = self.state.get('seen', shape=dict[str, str])
         if seen is None:
             # The cursor survived but the digests of what was sent did not: events up to the cursor may have gone
             # out already, so only later ones count (a late one before it is lost, none is sent twice).
             seen, floor = {}, max(floor, cursor)
             self.state.set('floor', iso_utc(floor))
-        start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
-        if baseline:
-            # Still ask once, so a missing permission shows at once; the answer is older than the floor and
-            # counts for nothing.
-            start = now - timedelta(seconds=LATE_SECONDS)
+        start = max(cursor - late, floor)
         new, listed = [], set()
         if now > start:
-            body = {'interval': f'{iso_utc(start)}/{iso_utc(now)}', 'sortOrder': 'ASC'}
-            for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
-                found = self.per_item('operational event', event, _identify)
+            for found, event in self._look(start, now):
                 if found is None:
                     continue
                 digest, created = found
@@ -75,12 +80,40 @@ class OperationalEventsCollector(Collector):
                     continue  # a page served twice must not make an event go out twice either
                 listed.add(digest)
                 new.append((digest, created, event))
-        # Keep the digests the next query can return again (its start is now - LATE_SECONDS).
-        keep_from = iso_utc(now - timedelta(seconds=LATE_SECONDS))
+        # Keep the digests the next query can return again (its start is now - lateness).
+        keep_from = iso_utc(now - late)
         seen = {d: when for d, when in seen.items() if when >= keep_from}
         self._submit(new, seen)
         self.state.set('seen', seen)
         self.state.set('cursor', iso_utc(now))
+
+    def _first_look(self, now, late):
+        """No memory of what was sent (first run, lost or untrusted state): what is visible now is history,
+        recorded as seen; what appears later, created up to `lateness_allowance` before now, is news. A look
+        whose answer held a malformed item is not complete (that item could come back readable and pass for
+        news): nothing is kept and the next run looks again, up to FIRST_LOOK_ATTEMPTS times."""
+        seen, malformed = {}, 0
+        for found, event in self._look(now - late, now):
+            if found is None or self.per_item('operational event', event, lambda e: self._payload(e, '', now)) is None:
+                malformed += 1
+                continue
+            seen[found[0]] = iso_utc(found[1])
+        attempts = (self.state.get('first_looks', shape=int) or 0) + 1
+        if malformed and attempts < FIRST_LOOK_ATTEMPTS:
+            self.state.set('first_looks', attempts)
+            self.log.info('%s: the first look held %d malformed event%s; it is repeated on the next run before '
+                          'anything counts as new', self.name, malformed, '' if malformed == 1 else 's')
+            return
+        self.state.delete('first_looks')
+        self.state.set('floor', iso_utc(now - late))
+        self.state.set('seen', seen)
+        self.state.set('cursor', iso_utc(now))
+
+    def _look(self, start, end):
+        """(digest and creation time, or None for an event that cannot be keyed; the event) of an interval."""
+        body = {'interval': f'{iso_utc(start)}/{iso_utc(end)}', 'sortOrder': 'ASC'}
+        for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
+            yield self.per_item('operational event', event, _identify), event
 
     def _submit(self, events, seen):
         """Each event is committed to `seen` (persisted) together with its emission, so a failure later in the

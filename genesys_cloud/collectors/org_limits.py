@@ -32,6 +32,10 @@ def status_tag_value(status) -> str:
 class OrgLimitsCollector(Collector):
     name = 'org_limits'
     permissions = ('limits:organization:view',)
+    cursor_keys = ('change_requests',)
+    # The statuses last seen are trusted across a restart, not across a move: after 15 minutes elsewhere another
+    # owner may have announced the changes since (a change in between is then recorded without an event).
+    trust_horizon = 900
 
     @classmethod
     def minimum_requests(cls, size):

@@ -6,7 +6,8 @@ only what is new: the count each bucket had when last seen is persisted, so a bu
 late is counted once (its increase), also across an Agent restart. A bucket published later than the window
 is not counted.
 
-When the persisted state is lost (a new check id, a config change), the check cannot know what an earlier
+When the persisted state is lost (a new check id, a config change) or older than twice the interval or two buckets (the
+check may have run elsewhere meanwhile), the check cannot know what an earlier
 instance already counted: its first run records the window as seen and counts nothing, losing at most one
 window of counts rather than counting any twice.
 """
@@ -27,6 +28,13 @@ METRIC = 'oRateLimitRecorded'
 class RateLimitsCollector(Collector):
     name = 'rate_limits'
     permissions = ('analytics:rateLimitAggregate:view',)
+    cursor_keys = ('seen',)
+
+    @property
+    def trust_horizon(self):
+        # Twice the cadence, never less than two buckets, or the window when shorter.
+        bucket = BUCKET.total_seconds()
+        return min(2 * max(self.interval, bucket), 60 * max(5, int(self.config.window_minutes)))
 
     @classmethod
     def minimum_requests(cls, size):

@@ -44,6 +44,7 @@ class ApiUsage(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
+    duplicate_owner_tolerance: Optional[int] = Field(None, ge=0)
     enabled: Optional[bool] = None
     fair_use_allowance: Optional[int] = Field(None, ge=0)
     interval: Optional[int] = Field(None, ge=1)
@@ -144,6 +145,7 @@ class OperationalEvents(BaseModel):
     )
     enabled: Optional[bool] = None
     interval: Optional[int] = Field(None, ge=1)
+    lateness_allowance: Optional[int] = Field(None, ge=0, le=86400)
     max_events_per_run: Optional[int] = Field(None, ge=0)
 
 

@@ -15,7 +15,7 @@ SECTION_DEFAULTS = {
     'queues': {'enabled': True, 'interval': 60, 'queues': {}, 'batch_size': 100, 'queue_list_refresh': 600},
     'rate_limits': {'enabled': True, 'interval': 60, 'window_minutes': 60},
     'data_actions': {'enabled': True, 'interval': 300, 'delay': 120, 'max_catchup': 12},
-    'operational_events': {'enabled': True, 'interval': 300, 'max_events_per_run': 50},
+    'operational_events': {'enabled': True, 'interval': 300, 'max_events_per_run': 50, 'lateness_allowance': 600},
     'concurrent_usage': {'enabled': True, 'interval': 600, 'page_size': 500},
     'licenses': {'enabled': True, 'interval': 900, 'page_size': 500, 'definitions_interval': 86400},
     'billing': {
@@ -35,6 +35,7 @@ SECTION_DEFAULTS = {
         'usage_by_endpoint': True,
         'max_endpoints_per_client': 25,
         'fair_use_allowance': None,
+        'duplicate_owner_tolerance': 10,
     },
     # namespaces: names from the SDK's Limit.namespace enum.
     'org_limits': {

@@ -4,33 +4,31 @@ One cycle = one check run per instance (exactly what the Agent would run), its s
 API payloads (payloads.py), appended to the outbox, then the outbox flushed oldest first. A failed
 delivery is retried with backoff a few times; what still fails stays in the outbox for the next cycle.
 
-With a state directory, everything a restart would otherwise lose lives there: the check's state
-(StateStore.in_directory, exactly what the Agent keeps in its persistent cache: job ids, cursors, counted
+With a state directory, everything a restart would otherwise lose lives in one SQLite database there
+(statedir.py): the check's state (exactly what the Agent keeps in its persistent cache: job ids, cursors, counted
 intervals, and each collector's next due time and last gauges, so a cron-style `--once` every minute keeps
 each collector's cadence instead of running all of them every time), the previous samples of rates and
-monotonic counts, and the outbox.
+monotonic counts, and the outbox journal. One run owns the directory at a time: a second one stops at once
+(StateDirBusy), and a directory that cannot be written stops the run before any request (StateDirUnwritable).
 """
 
 import hashlib
 import json
 import logging
 import random
+import sqlite3
 from dataclasses import dataclass, field
-
-from datadog_checks.genesys_cloud.state import StateStore
 
 from ..check_runner import RecordedCheck, initialize, run_once
 from ..fixed_clock import toolkit_clock
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
 from .sender import SendFailed
+from .statedir import StateDirectory
+
+GAVE_UP = object()  # an event not sent again: its delivery is uncertain twice over (logged by the outbox)
 
 log = logging.getLogger('genesys_cloud_dd.agentless')
-
-
-def memory_store():
-    data = {}
-    return StateStore(lambda k: data.get(k, ''), lambda k, v: data.__setitem__(k, v) if v else data.pop(k, None))
 
 
 def instance_namespace(instance):
@@ -50,6 +48,7 @@ class CycleReport:
     delivered: int = 0  # payloads Datadog accepted during this cycle's flush (older ones included)
     pending_items: int = 0  # still in the outbox afterwards
     dropped_items: int = 0  # given up during this cycle (buffer full, too old, refused): lost, already logged
+    journal_error: str = ''  # the outbox could not be updated (full disk): delivery stopped, already logged
 
     @property
     def delivered_everything(self):
@@ -70,12 +69,16 @@ class AgentlessRunner:
         self.retries = retries
         self.backoff = backoff
         self.only = only
-        self.root = StateStore.in_directory(state_dir, 'agentless') if state_dir else memory_store()
-        self.outbox = Outbox(max_buffer_items, self.root, key='outbox')
-        self.transformer = MetricTransformer(self.root.get('derivatives', {}))
+        # Raises StateDirBusy or StateDirUnwritable before anything is read, collected or sent.
+        self.directory = StateDirectory(state_dir).open()
+        self.root = self.directory.store('agentless')
+        self.root.on_bad_value(lambda fmt, *args: log.warning(fmt, *args))
+        self.outbox = Outbox(max_buffer_items, self.directory)
+        self.transformer = MetricTransformer(self.root.get('derivatives', {}, shape=dict[str, tuple[float, float]]))
         self.checks = []
         self.cycles = 0
-        self._dropped_at_start = sum(self.outbox.dropped.values())
+        self._dropped_at_start = sum(self.outbox.dropped.values()) - self.directory.lost_at_open
+        self.journal_error = ''
 
     # -- setup -----------------------------------------------------------------------------------
 
@@ -83,7 +86,7 @@ class AgentlessRunner:
         """Build and initialize one check per instance; raises errors.UsageError on a bad config."""
         for index, instance in enumerate(self.instances, 1):
             namespace = instance_namespace(instance)
-            store = StateStore.in_directory(self.state_dir, namespace) if self.state_dir else memory_store()
+            store = self.directory.store(namespace)
             check = RecordedCheck('genesys_cloud', self.init_config, [instance], clock=self.clock, state=store)
             check.check_id = f'genesys_cloud:{namespace.split(".", 1)[1]}'
             initialize(check, f'instance #{index}')
@@ -99,6 +102,7 @@ class AgentlessRunner:
 
     def cycle(self) -> CycleReport:
         self.cycles += 1
+        self.journal_error = ''
         report = CycleReport()
         dropped_before = sum(self.outbox.dropped.values())
         payloads = []
@@ -116,10 +120,19 @@ class AgentlessRunner:
                 log.error('check run failed: %s', check.sanitize(result.error))
             for warning in check.get_warnings():
                 log.warning('%s', check.sanitize(warning))
-        self.root.set('derivatives', self.transformer.previous)
-        self.outbox.add(payloads, enforce=False)
+        try:
+            self.root.set('derivatives', self.transformer.previous)
+            self.outbox.add(payloads, enforce=False)
+        except (OSError, sqlite3.Error) as e:
+            self.journal_error = f'cannot record this cycle in {self.state_dir or "memory"} ({e})'
+            log.error('%s; its data is lost', self.journal_error)
+            self.outbox.dropped.update(self.outbox.counts(payloads))
         report.delivered = self.flush()
-        self.outbox.enforce_bound()
+        try:
+            self.outbox.enforce_bound()
+        except sqlite3.Error:
+            pass  # already reported by flush
+        report.journal_error = self.journal_error
         report.pending_items = self.outbox.items
         report.dropped_items = sum(self.outbox.dropped.values()) - dropped_before
         log.info('cycle %d: collected %d metric points, %d events, %d service checks; delivered %d payload%s; '
@@ -129,27 +142,39 @@ class AgentlessRunner:
 
     def flush(self) -> int:
         """Send the outbox oldest first; stop at the first payload that keeps failing (Datadog is down)."""
-        self.outbox.expire(self.clock.time())
         delivered = 0
-        for payload in list(self.outbox.payloads):
-            error = self._deliver(payload)
-            if error is None:
-                self.outbox.remove(payload)
-                delivered += 1
-            elif error.permanent:
-                self.outbox.reject(payload, f'Datadog refused it ({error})')
-            else:
-                left = self.outbox.counts()
-                log.error('Datadog submission failed: %s; keeping %s for the next cycle', error, describe(left))
-                break
+        try:
+            self.outbox.expire(self.clock.time())
+            for entry in self.outbox.entries():
+                error = self._deliver(entry)
+                if error is GAVE_UP:
+                    continue
+                if error is None:
+                    delivered += 1
+                elif error.permanent:
+                    self.outbox.reject(entry, f'Datadog refused it ({error})')
+                else:
+                    left = self.outbox.counts()
+                    log.error('Datadog submission failed: %s; keeping %s for the next cycle', error, describe(left))
+                    break
+        except sqlite3.Error as e:
+            self.journal_error = f'cannot update the outbox in {self.state_dir or "memory"} ({e})'
+            log.error('%s; delivery stops for this cycle, what was not acknowledged is sent again later',
+                      self.journal_error)
         return delivered
 
-    def _deliver(self, payload):
+    def _deliver(self, entry):
         for attempt in range(self.retries + 1):
+            if not self.outbox.may_send(entry):
+                return GAVE_UP
+            self.outbox.sending(entry)
             try:
-                self.sender.send(payload)
-                return None
+                self.sender.send(entry.payload)
             except SendFailed as e:
+                if getattr(e, 'after_sending', False):
+                    log.warning('outbox record %d: %s after it was sent; Datadog may have it', entry.id, e)
+                else:
+                    self.outbox.not_sent(entry)
                 if not e.retriable or attempt == self.retries:
                     return e
                 delay = min(30.0, self.backoff * 2 ** attempt) * random.uniform(0.8, 1.2)
@@ -158,6 +183,9 @@ class AgentlessRunner:
                 log.warning('Datadog submission failed (%s); retry %d/%d in %.1fs', e, attempt + 1, self.retries,
                             delay)
                 self._sleep(delay)
+                continue
+            self.outbox.delivered(entry)
+            return None
         return None  # not reached
 
     # -- loop ------------------------------------------------------------------------------------
@@ -177,6 +205,6 @@ class AgentlessRunner:
                 self._sleep(wait)
 
     def close(self):
-        self.outbox.save()
         self.sender.close()
+        self.directory.close()
 

@@ -17,10 +17,11 @@ AUTH = (401, 403)
 
 
 class SendFailed(Exception):
-    def __init__(self, message, status=None, retry_after=None):
+    def __init__(self, message, status=None, retry_after=None, after_sending=False):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.after_sending = after_sending  # the request went out but no answer came back: it may have arrived
 
     @property
     def permanent(self):
@@ -68,7 +69,8 @@ class DatadogSender:
         except SendFailed:
             raise
         except Exception as e:  # connection refused, timeout, TLS, DNS
-            raise SendFailed(self.redact(f'no response from {self.destination} ({type(e).__name__})')) from None
+            raise SendFailed(self.redact(f'no response from {self.destination} ({type(e).__name__})'),
+                             after_sending=_after_sending(e)) from None
 
     def _describe(self, e):
         advice = '; check DD_API_KEY and DD_SITE (or --dd-url)' if e.status in AUTH else ''
@@ -126,6 +128,13 @@ class DatadogSender:
             status = ServiceCheckStatus(fields.pop('status'))
             checks.append(ServiceCheck(status=status, **fields))
         ServiceChecksApi(self._client).submit_service_check(body=ServiceChecks(checks))
+
+
+def _after_sending(error):
+    """True when the request was sent and the answer did not come (read timeout, connection closed mid-answer)."""
+    from urllib3.exceptions import ProtocolError, ReadTimeoutError
+
+    return any(isinstance(e, (ReadTimeoutError, ProtocolError)) for e in (error, getattr(error, 'reason', None)))
 
 
 def _retry_after(e):

@@ -5,8 +5,9 @@ Datadog API (datadog-api-client) with DD_API_KEY and DD_SITE from the environmen
 For a scheduled container or a serverless function: `--once` with a persistent `--state-dir`.
 
 Exit status: 0 only when everything collected was delivered; 1 when data is left in the outbox (persisted
-with --state-dir, retried by the next run) or was dropped, a check run failed, or a service check is CRITICAL;
-2 for a bad command line or config.
+with --state-dir, retried by the next run) or was dropped or lost (a corrupt outbox record), a check run failed,
+or a service check is CRITICAL; 2 for a bad command line or config; 3 when another run owns the state directory
+or it cannot be written (read-only, full disk): then nothing was collected or sent.
 """
 
 import logging
@@ -60,15 +61,21 @@ def run(args) -> int:
         print(f'Error: {scrub(e)}', file=sys.stderr)
         return 2
     from ..agentless import AgentlessRunner
+    from ..agentless.statedir import StateDirBusy, StateDirUnwritable
 
-    runner = AgentlessRunner(init_config, instances, sender, state_dir=args.state_dir, interval=args.interval,
-                             hostname=args.hostname, max_buffer_items=args.buffer_size, retries=args.retries,
-                             only=only)
+    try:
+        runner = AgentlessRunner(init_config, instances, sender, state_dir=args.state_dir, interval=args.interval,
+                                 hostname=args.hostname, max_buffer_items=args.buffer_size, retries=args.retries,
+                                 only=only)
+    except (StateDirBusy, StateDirUnwritable) as e:
+        print(f'Error: {e}', file=sys.stderr)
+        sender.close()
+        return 3
     try:
         runner.setup()
     except UsageError as e:
         print(f'Error: {scrub(e)}', file=sys.stderr)
-        sender.close()
+        runner.close()
         return 2
     if not args.state_dir:
         log.warning('no --state-dir: state and unsent data live in memory only and are lost when this process ends')
@@ -92,7 +99,9 @@ def run(args) -> int:
         where = f'kept in {args.state_dir} for the next run' if args.state_dir else 'LOST: no --state-dir'
         failures.append(f'{report.pending_items} unsent items ({where})')
     if runner.lost_items:
-        failures.append(f'{runner.lost_items} items dropped unsent (see the warnings above)')
+        failures.append(f'{runner.lost_items} items dropped unsent or lost (see the warnings above)')
+    if report.journal_error:
+        failures.append(report.journal_error)
     if report.errors:
         failures.append(f'{len(report.errors)} check run{"s" if len(report.errors) > 1 else ""} failed')
     if report.critical:

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from datadog_checks.genesys_cloud.clock import Clock
 
 from . import control
+from .data.usage import usage_history
 from .errors import ApiError, error_body, new_correlation_id
 from .faults import Faults
 from .jobs import JobStore
@@ -120,6 +121,18 @@ class Emulator:
 
     def dispatch(self, method, raw_path, headers, body):
         """(status, headers, body bytes), or _DROP. Public so benchmarks can bypass the socket."""
+        seen = {}
+        answer = self._dispatch(method, raw_path, headers, body, seen)
+        request = seen.get('request')
+        token = getattr(request, 'token', None)
+        if token is not None and request.path.startswith('/api/'):
+            # The Usage API reports what each client really asked (the check's own client included).
+            status = 0 if answer is _DROP else answer[0]
+            usage_history(self.org).record(token.client_id, self.clock.now().date(), request.template, method,
+                                           status)
+        return answer
+
+    def _dispatch(self, method, raw_path, headers, body, seen):
         parts = urlsplit(raw_path)
         path = parts.path
         correlation_id = new_correlation_id()
@@ -136,6 +149,7 @@ class Emulator:
         request = Request(method, path, route.template, path_params, {k: v[0] for k, v in query_all.items()},
                           query_all, headers, None, body, self.org, self.clock, self, route=route,
                           correlation_id=correlation_id)
+        seen['request'] = request
         fault = None
         try:
             if route.auth:
@@ -233,6 +247,9 @@ class Emulator:
             body = request.body.decode('utf-8', 'replace') if request.body else ''
             raise ApiError(400, 'bad.request', '.' * fault.echo_padding + 'Invalid header: Authorization: '
                            + (request.headers.get('Authorization') or '') + ' ' + body)
+        if fault.status == 200 and fault.html:  # a captive portal or proxy sign-in page instead of the answer
+            page = b'<html><head><title>Sign in</title></head><body><form>Accept the terms</form></body></html>'
+            return 200, {'Content-Type': 'text/html'}, page
         if fault.status is not None and fault.status >= 400 and fault.html:
             page = f'<html><body><h1>{fault.status} Bad Gateway</h1><p>upstream error</p></body></html>'.encode()
             headers = {'Content-Type': 'text/html'}

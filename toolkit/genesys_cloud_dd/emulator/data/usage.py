@@ -10,6 +10,7 @@ available, as on the platform (reference 5.4).
 Tests use the same functions the routes use: `aggregate(org, first_day, last_day, 'Day', group_by)`.
 """
 
+import threading
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -102,6 +103,20 @@ class UsageHistory:
         self._profiles = {}
         self._rows = {}
         self._background = {}
+        # Requests the emulator served since the org came to life: (client, day, template, method) -> Counter of
+        # requests and status classes. From the org's first day on, the check's own client's usage is what it
+        # really asked (two checks with one client show up as twice the traffic), not a drawn profile.
+        self._traffic = {}
+        self._lock = threading.Lock()
+
+    def record(self, client_id, day, template_uri, method, status):
+        counts = {'requests': 1, 'status200': int(200 <= status < 300), 'status300': int(300 <= status < 400),
+                  'status400': int(400 <= status < 500), 'status429': int(status == 429),
+                  'status500': int(status >= 500 or status == 0)}
+        with self._lock:
+            total = self._traffic.setdefault((client_id, day, template_uri, method), dict.fromkeys(METRICS, 0))
+            for name, n in counts.items():
+                total[name] += n
 
     def last_day(self) -> date:
         """The latest complete UTC day: the platform never serves the current day."""
@@ -131,11 +146,19 @@ class UsageHistory:
             clients = list(self.org.oauth_clients)
         rows = []
         for client in clients:
+            if client.is_check_client and day >= self.org.anchor.date():
+                rows.extend(self._served(client, day))
+                continue
             key = (client.id, day)
             if key not in self._rows:
                 self._rows[key] = self._draw(client, day)
             rows.extend(self._rows[key])
         return rows
+
+    def _served(self, client, day):
+        with self._lock:
+            traffic = [(key, dict(counts)) for key, counts in self._traffic.items() if key[:2] == (client.id, day)]
+        return [UsageRow(client.id, uri, method, day, **counts) for (_, _, uri, method), counts in sorted(traffic)]
 
     def background(self, client, day):
         """The client's rows of `day` without its bursts: no 429 (no minute near a limit), cached."""
