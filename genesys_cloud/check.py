@@ -10,7 +10,9 @@ from .client import GenesysClient
 from .clock import Clock
 from .collectors import COLLECTORS, CollectorContext
 from .config_models import ConfigMixin
+from .collectors.notifications import NotificationsCollector
 from .health import HealthReporter
+from .notifications import NotificationHub
 from .scheduler import Scheduler
 from .settings import Settings
 from .state import StateStore
@@ -29,6 +31,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.collectors = ()
         self.base_tags = []
         self._tokens = []  # the current and previous bearer tokens, registered for scrubbing
+        self.notifications = None  # NotificationHub when the `notifications` option is on
         self._health = HealthReporter(self)
         self.check_initializations.append(self._initialize)
 
@@ -85,6 +88,10 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
+        if self.config.notifications is not False:
+            # Its socket threads start once the first run has created the channels (no request during init).
+            self.notifications = NotificationHub(self.log)
+            self.collectors.insert(1, NotificationsCollector(context, self.notifications))  # right after org
         self.scheduler = Scheduler(self, self.collectors, self.clock)
 
     def _token_issued(self, token):
@@ -103,5 +110,12 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
     def check(self, _, only=None):
         interval = float(self.instance.get('min_collection_interval') or 60)
         self.client.begin_run(time_budget=max(10.0, interval * 0.75))
+        if self.notifications is not None and self.notifications.active:
+            self.notifications.sync()  # what the sockets had delivered by now is read by this run
         self.scheduler.run(only=only)
         self._health.report(self.scheduler, self.client, self.base_tags)
+
+    def cancel(self):
+        # The Agent unschedules the instance: its socket threads must not outlive it.
+        if self.notifications is not None:
+            self.notifications.stop()

@@ -1,0 +1,228 @@
+"""The REST side of the Notifications API transport: plan topics, create channels, subscribe, renew.
+
+Runs first after the org lookup, every minute, and usually sends nothing: requests go out only to create a
+channel (`POST /api/v2/notifications/channels`), to set its topics (`PUT .../channels/{id}/subscriptions`, which
+replaces them), to renew it before its 24 h expiry (the same PUT, an hour early), to ask whether a channel
+whose socket keeps failing still exists (`HEAD .../channels/{id}`), and for the hourly user listing that picks
+the users whose activity has a topic (`GET /api/v2/users`, streamed: only the ids that fit are kept).
+Whatever cannot be held (a topic rejected, a channel that cannot be created or reached) is polled by the
+collectors as without notifications, and `can_connect` says so as a WARNING until it is held again.
+"""
+
+from urllib.parse import urlsplit
+
+from ..client import GenesysApiError, MalformedResponse, NotFound
+from ..client.paging import PageGuard
+from ..notifications import planner
+from ..notifications.hub import Channel
+from ..notifications.topics import CHANNEL_LIFETIME, epoch, parse_topic
+from .base import Collector, pages
+from .queue_list import selected_queues
+
+CHANNELS = '/api/v2/notifications/channels'
+USERS = '/api/v2/users'
+USER_PAGE_SIZE = 500
+USER_REFRESH = 3600  # seconds between user listings (new users get a topic within the hour)
+RENEW_BEFORE = 3600  # resubscribe this long before a channel expires
+HEAD_AFTER_FAILURES = 3  # failed connection attempts in a row before asking whether the channel still exists
+
+
+class NotificationsCollector(Collector):
+    name = 'notifications'
+    default_interval = 60
+    permissions = ()  # creating a channel lists none; each topic's missing permissions come back when subscribing
+
+    @classmethod
+    def minimum_requests(cls, size):
+        users = min(size.users, planner.user_capacity(size.queues))
+        channels = -(-(min(size.queues, planner.user_capacity(0)) + users) // planner.MAX_TOPICS_PER_CHANNEL)
+        # the shared queue list, the user listing, then one POST and one PUT per channel
+        return pages(size.queues, 100) + pages(size.users, USER_PAGE_SIZE) + 2 * channels
+
+    def __init__(self, ctx, hub):
+        super().__init__(ctx)
+        self.hub = hub
+        self._users = None  # {'at', 'ids', 'total'}: the last complete user listing
+        self._scan = None  # the listing in progress (resumed after a budget deferral)
+        self._received = self._reconnects = 0
+
+    @property
+    def enabled(self) -> bool:
+        return True  # built only when the `notifications` option is on
+
+    def collect(self):
+        queue_ids = [q['id'] for q in selected_queues(self.ctx)]
+        users = self._users or {'ids': [], 'total': 0}
+        plan = planner.plan(queue_ids, users['ids'], users['total'])
+        problems = []
+        try:
+            for slot, topics in enumerate(plan.channels):
+                self._hold(slot, topics, problems)
+            for slot in [s for s in self.hub.channels if s >= len(plan.channels)]:
+                self.hub.remove(slot)
+        finally:
+            self.hub.plan = plan
+            self.hub.user_ids = users['ids'][:plan.users]
+            self.hub.users_total = users['total']
+            self._report(plan, problems)
+        self._list_users(len(queue_ids))  # last: a deferred listing never holds up the channels
+
+    # -- channels ---------------------------------------------------------------------------------
+
+    def _hold(self, slot, topics, problems):
+        channel = self.hub.channels.get(slot)
+        connection = channel.connection if channel else None
+        if connection is not None and not connection.connected and (
+                connection.gone or (connection.failures >= HEAD_AFTER_FAILURES and not self._exists(channel))):
+            self.log.info('notifications: channel %s is gone (%s); creating another', channel.id,
+                          connection.last_error or 'not found')
+            channel = None
+        try:
+            if channel is None:
+                channel = self._create()
+                self.hub.install(slot, channel)
+                self._subscribe(slot, channel, topics)
+            elif channel.topics != topics or channel.expires - self.clock.time() < RENEW_BEFORE:
+                self._subscribe(slot, channel, topics)
+        except NotFound:  # removed between our check and the PUT (a 21st channel elsewhere, or expired)
+            self.hub.remove(slot)
+            channel = self._create()
+            self.hub.install(slot, channel)
+            self._subscribe(slot, channel, topics)
+        except GenesysApiError as e:
+            if slot not in self.hub.channels:
+                problems.append(f'channel {slot + 1} ({_describe(topics)}) could not be created: {e}')
+                if isinstance(e, MalformedResponse) or slot == 0:
+                    raise
+                return
+            raise
+
+    def _create(self) -> Channel:
+        data = self.client.post(CHANNELS)
+        if not isinstance(data, dict) or not isinstance(data.get('id'), str) or not data['id']:
+            raise MalformedResponse(f'POST {CHANNELS}', 'the answer has no channel `id`')
+        uri = data.get('connectUri')
+        if not isinstance(uri, str) or not self._acceptable(uri):
+            raise MalformedResponse(f'POST {CHANNELS}', 'the channel\'s connectUri is not a WebSocket URI the '
+                                                        'check may use (wss://, or ws:// for a plain-HTTP api_url)')
+        expires = epoch(data.get('expires')) or self.clock.time() + CHANNEL_LIFETIME
+        return Channel(data['id'], uri, expires)
+
+    def _acceptable(self, uri) -> bool:
+        scheme = urlsplit(uri).scheme.lower()
+        if scheme == 'wss':
+            return True
+        # Plain ws:// only when the API itself is plain HTTP (the emulator): never downgrade a TLS deployment.
+        return scheme == 'ws' and urlsplit(self.ctx.instance.get('api_url') or 'https:').scheme == 'http'
+
+    def _subscribe(self, slot, channel, topics):
+        path = f'{CHANNELS}/{channel.id}/subscriptions'
+        answer = self.client.put(path, body=[{'id': t} for t in topics],
+                                 endpoint='PUT /api/v2/notifications/channels/{channelId}/subscriptions')
+        entities = answer.get('entities') if isinstance(answer, dict) else None
+        if not isinstance(entities, list):
+            raise MalformedResponse(f'PUT {CHANNELS}/{{channelId}}/subscriptions', 'the answer has no `entities`')
+        wanted = set(topics)
+        permitted, rejected = set(), {}
+        for entity in entities:
+            if not isinstance(entity, dict) or entity.get('id') not in wanted:
+                continue
+            if entity.get('state') == 'Rejected':
+                missing = entity.get('missingPermissions')
+                reason = str(entity.get('rejectionReason') or 'rejected')[:120]
+                if isinstance(missing, list) and missing:
+                    reason += f' (missing {", ".join(str(p)[:60] for p in missing[:3])})'
+                rejected[entity['id']] = reason
+            else:
+                permitted.add(entity['id'])
+        # Resubscribing renews the channel's 24 hours (reference 12; that the full lifetime restarts is UNVERIFIED).
+        channel.expires = self.clock.time() + CHANNEL_LIFETIME
+        self.hub.subscribed(slot, topics, permitted, rejected)
+
+    def _exists(self, channel) -> bool:
+        try:
+            self.client.request('HEAD', f'{CHANNELS}/{channel.id}', endpoint='HEAD /api/v2/notifications/channels/{channelId}')
+        except NotFound:
+            return False
+        return True
+
+    # -- users ------------------------------------------------------------------------------------
+
+    def _list_users(self, queue_topics):
+        now = self.clock.time()
+        if self._users is not None and now - self._users['at'] < USER_REFRESH:
+            return
+        capacity = planner.user_capacity(queue_topics)
+        scan = self._scan
+        if scan is None:
+            scan = self._scan = {'page': 1, 'ids': [], 'seen': 0, 'guard': PageGuard(f'GET {USERS}')}
+        # Streamed: each page is reduced to the ids that still fit, so 50,000 users never sit in memory at once.
+        while True:
+            data = self.client.get(USERS, params={'state': 'active', 'pageSize': USER_PAGE_SIZE,
+                                                  'pageNumber': scan['page']})
+            scan['guard'].visit(scan['page'])
+            entities = data.get('entities') if isinstance(data, dict) else None
+            if not isinstance(entities, list):
+                self._scan = None
+                raise MalformedResponse(f'GET {USERS}', 'the answer has no `entities` list')
+            new = 0
+            for entity in entities:
+                if isinstance(entity, dict) and isinstance(entity.get('id'), str) and entity['id']:
+                    scan['seen'] += 1
+                    new += 1
+                    if len(scan['ids']) < capacity:
+                        scan['ids'].append(entity['id'])
+            page_count = data.get('pageCount')
+            if not entities or (isinstance(page_count, int) and scan['page'] >= page_count) or (
+                    page_count is None and len(entities) < USER_PAGE_SIZE):
+                break
+            scan['guard'].page(data, new, USER_PAGE_SIZE)
+            scan['page'] += 1
+        self._scan = None
+        ids = list(dict.fromkeys(scan['ids']))
+        self._users = {'at': now, 'ids': ids, 'total': max(scan['seen'], len(ids))}
+
+    # -- report -----------------------------------------------------------------------------------
+
+    def _report(self, plan, problems):
+        held = {'queue': 0, 'user': 0}
+        planned = {'queue': plan.queues, 'user': plan.users}
+        rejected = {}
+        for channel in self.hub.channels.values():
+            for topic in channel.topics:
+                kind = (parse_topic(topic) or ('other',))[0]
+                if self.hub.held(topic) and kind in held:
+                    held[kind] += 1
+            for topic, reason in channel.rejected.items():
+                rejected.setdefault(reason, []).append(topic)
+        for reason, topics in sorted(rejected.items()):
+            problems.append(f'{_describe(topics)} rejected: {reason}')
+        lost = []
+        for slot, channel in sorted(self.hub.channels.items()):
+            if channel.topics and not any(self.hub.held(t) for t in channel.permitted):
+                state = 'stalled' if slot in self.hub.stalled else (channel.connection.last_error or 'not connected')
+                lost.append(f'channel {slot + 1} ({_describe(channel.permitted)}): {state}')
+        problems.extend(lost)
+        self.hub.problems = problems
+        connected = sum(1 for c in self.hub.channels.values() if c.connection and c.connection.connected)
+        self.gauge('notifications.channels', connected)
+        for kind, tag in (('queue', 'queue_observations'), ('user', 'user_activity')):
+            self.gauge('notifications.topics', held[kind], tags=[f'topic_kind:{tag}', 'status:live'])
+            left_out = plan.queues_left_out if kind == 'queue' else plan.users_left_out
+            self.gauge('notifications.topics', planned[kind] - held[kind] + left_out,
+                       tags=[f'topic_kind:{tag}', 'status:polled'])
+        state = self.hub.state
+        received = state.received
+        reconnects = sum(c.connection.reconnects for c in self.hub.channels.values() if c.connection)
+        self.count('notifications.messages', max(0, received - self._received))
+        self.count('notifications.reconnects', max(0, reconnects - self._reconnects))
+        self._received, self._reconnects = received, reconnects
+
+
+def _describe(topics) -> str:
+    kinds = {}
+    for topic in topics:
+        kind = (parse_topic(topic) or ('other',))[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    names = {'queue': 'queue observation', 'user': 'user activity', 'other': 'other'}
+    return ', '.join(f'{n} {names[k]} topic{"s" if n != 1 else ""}' for k, n in sorted(kinds.items())) or 'no topics'
