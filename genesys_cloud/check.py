@@ -9,8 +9,8 @@ from .__about__ import __version__  # noqa: F401  (read by AgentCheck.check_vers
 from .client import GenesysClient
 from .clock import Clock
 from .collectors import COLLECTORS, CollectorContext
-from .config_models import ConfigMixin
 from .collectors.notifications import NotificationsCollector
+from .config_models import ConfigMixin
 from .health import HealthReporter
 from .notifications import NotificationHub
 from .scheduler import Scheduler

@@ -141,7 +141,8 @@ class NotificationsCollector(Collector):
 
     def _exists(self, channel) -> bool:
         try:
-            self.client.request('HEAD', f'{CHANNELS}/{channel.id}', endpoint='HEAD /api/v2/notifications/channels/{channelId}')
+            self.client.request('HEAD', f'{CHANNELS}/{channel.id}',
+                                endpoint='HEAD /api/v2/notifications/channels/{channelId}')
         except NotFound:
             return False
         return True

@@ -28,7 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import serve
 
 from .data.contact_center import agent_state, contact_center
-from .errors import ApiError, bad_request, not_found
+from .errors import bad_request, not_found
 from .formats import iso_ms, utc
 
 MAX_CHANNELS = 20

@@ -90,6 +90,6 @@ def available_topics(request):
     entities = []
     for name, (description, permissions) in TOPICS.items():
         entities.append({'id': name, 'description': description, 'requiresPermissions': permissions,
-                         'visibility': 'Public', 'transports': ['Websocket', 'EventBridge'], 'publicApiTemplateUriPaths': [],
-                         'topicParameters': ['id']})
+                         'visibility': 'Public', 'transports': ['Websocket', 'EventBridge'],
+                         'publicApiTemplateUriPaths': [], 'topicParameters': ['id']})
     return {'entities': entities}
