@@ -9,6 +9,7 @@ Whatever cannot be held (a topic rejected, a channel that cannot be created or r
 collectors as without notifications, and `can_connect` says so as a WARNING until it is held again.
 """
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..client import GenesysApiError, MalformedResponse, NotFound
@@ -24,6 +25,7 @@ USERS = '/api/v2/users'
 USER_PAGE_SIZE = 500
 USER_REFRESH = 3600  # seconds between user listings (new users get a topic within the hour)
 RENEW_BEFORE = 3600  # resubscribe this long before a channel expires
+RETRY_REJECTED = 600  # seconds before topics that were rejected are asked for again (a role may have changed)
 HEAD_AFTER_FAILURES = 3  # failed connection attempts in a row before asking whether the channel still exists
 
 
@@ -40,7 +42,8 @@ class NotificationsCollector(Collector):
         return pages(size.queues, 100) + pages(size.users, USER_PAGE_SIZE) + 2 * channels
 
     def __init__(self, ctx, hub):
-        super().__init__(ctx)
+        # `notifications` is a top-level boolean, not a collector section: the base class must not read it as one.
+        super().__init__(replace(ctx, instance={k: v for k, v in ctx.instance.items() if k != self.name}))
         self.hub = hub
         self._users = None  # {'at', 'ids', 'total'}: the last complete user listing
         self._scan = None  # the listing in progress (resumed after a budget deferral)
@@ -82,7 +85,8 @@ class NotificationsCollector(Collector):
                 channel = self._create()
                 self.hub.install(slot, channel)
                 self._subscribe(slot, channel, topics)
-            elif channel.topics != topics or channel.expires - self.clock.time() < RENEW_BEFORE:
+            elif channel.topics != topics or channel.expires - self.clock.time() < RENEW_BEFORE or (
+                    channel.rejected and self.clock.time() - channel.subscribed_at >= RETRY_REJECTED):
                 self._subscribe(slot, channel, topics)
         except NotFound:  # removed between our check and the PUT (a 21st channel elsewhere, or expired)
             self.hub.remove(slot)
@@ -136,7 +140,8 @@ class NotificationsCollector(Collector):
             else:
                 permitted.add(entity['id'])
         # Resubscribing renews the channel's 24 hours (reference 12; that the full lifetime restarts is UNVERIFIED).
-        channel.expires = self.clock.time() + CHANNEL_LIFETIME
+        channel.expires = channel.subscribed_at = self.clock.time()
+        channel.expires += CHANNEL_LIFETIME
         self.hub.subscribed(slot, topics, permitted, rejected)
 
     def _exists(self, channel) -> bool:

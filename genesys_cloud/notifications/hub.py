@@ -24,6 +24,7 @@ class Channel:
     topics: list = field(default_factory=list)
     permitted: set = field(default_factory=set)
     rejected: dict = field(default_factory=dict)  # topic -> reason
+    subscribed_at: float = 0.0  # the check's clock at the last subscription
     connection: object = None
 
 
@@ -41,6 +42,7 @@ class NotificationHub:
         self._live = {}  # slot -> (channel id, generation) live since the last sync
         self._connect_options = connect_options or {}
         self._heartbeat_timeout = heartbeat_timeout
+        self.sync_timeout = SYNC_TIMEOUT
 
     @property
     def active(self) -> bool:
@@ -84,7 +86,8 @@ class NotificationHub:
 
     # -- each run -----------------------------------------------------------------------------------
 
-    def sync(self, timeout=SYNC_TIMEOUT):
+    def sync(self, timeout=None):
+        timeout = self.sync_timeout if timeout is None else timeout
         self._live = {}
         self.stalled = set()
         pinged = [(slot, c) for slot, c in self.channels.items() if c.connection and c.connection.ping()]

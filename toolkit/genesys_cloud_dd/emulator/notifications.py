@@ -67,7 +67,7 @@ class Channel:
     topics: dict = field(default_factory=dict)  # topic -> last snapshot sent (JSON text) or None
     connection: object = None
     lock: object = field(default_factory=threading.RLock)
-    held: object = None  # out_of_order: the message waiting to go out after the next one
+    held: dict = field(default_factory=dict)  # out_of_order: topic -> the message going out after its next one
     sent: int = 0
 
 
@@ -279,7 +279,7 @@ class NotificationService:
         now = self.emu.clock.time()
         with channel.lock:  # nothing from before this connection is delivered
             channel.topics = {name: self._snapshot(name, now) for name in channel.topics}
-            channel.held = None
+            channel.held = {}
         try:
             for text in connection:
                 try:
@@ -309,19 +309,25 @@ class NotificationService:
                 channel.topics[name] = snapshot
                 envelope = {'topicName': name, 'version': '2', 'eventBody': json.loads(snapshot),
                             'metadata': {'CorrelationId': str(uuid.uuid4())}, 'timestamp': iso_ms(utc(now))}
-                self._notify(channel, envelope)
+                self._notify(channel, name, envelope)
+            if not self.faults.out_of_order:
+                for held in channel.held.values():
+                    self._send(channel, held)
+                channel.held.clear()
 
-    def _notify(self, channel, envelope):
+    def _notify(self, channel, topic, envelope):
+        held = channel.held.pop(topic, None)
         if self.faults.out_of_order:
-            held, channel.held = channel.held, envelope
             if held is None:
+                channel.held[topic] = envelope  # goes out after the topic's next notification
                 return
-            self._send(channel, envelope)
-            channel.held = None
-            envelope = held  # the older one after the newer
-        self._send(channel, envelope)
-        if self.faults.duplicate:
-            self._send(channel, envelope)
+            order = (envelope, held)  # the newer first, then the older
+        else:
+            order = (held, envelope) if held is not None else (envelope,)
+        for message in order:
+            self._send(channel, message)
+            if self.faults.duplicate:
+                self._send(channel, message)
 
     def _send(self, channel, message):
         connection = channel.connection
