@@ -10,7 +10,6 @@ import time
 import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.genesys_cloud.collectors.longest_wait import waited_seconds
 
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.contact_center import ROUTING_STATUSES, contact_center
@@ -118,15 +117,18 @@ def test_live_values_match_the_truth_without_polling(make_check, dd_run_check, a
     assert not any(c.connection.alive for c in check.notifications.channels.values())
 
 
+def queue_agent_series(aggregator):
+    names = [n for n in aggregator.metric_names if n.startswith('genesys_cloud.queue.agents.')]
+    return {(n, tuple(sorted(m.tags))): m.value for n in names for m in aggregator.metrics(n)}
+
+
 def test_queue_agent_metrics_match_polling(make_check, dd_run_check, aggregator, emulator, clock):
     check = live_check(make_check, dd_run_check, clock)
     next_minute(check, dd_run_check, aggregator, emulator, clock)
-    live = {(m.name, tuple(sorted(m.tags))): m.value for m in aggregator.metrics('genesys_cloud.queue.agents.on_queue')}
-    polling = make_check('genesys_cloud:polling', **only('queues'))
+    live = queue_agent_series(aggregator)  # one routing activity query grouped by queue
     aggregator.reset()
-    dd_run_check(polling)
-    polled = {(m.name, tuple(sorted(m.tags))): m.value for m in aggregator.metrics('genesys_cloud.queue.agents.on_queue')}
-    assert live == polled and live
+    dd_run_check(make_check('genesys_cloud:polling', **only('queues')))  # the observation query
+    assert live == queue_agent_series(aggregator) and len(live) == 6 * 9
 
 
 def test_off_keeps_polling(make_check, dd_run_check, aggregator, emulator, clock):
