@@ -29,7 +29,7 @@ sync: $(DDEV_VENV)/.ready
 	scripts/ddev.sh sync
 
 faults: $(VENV)/.installed
-	$(BIN)/python -m pytest tests/test_fault_matrix.py tests/test_fault_untrusted.py tests/test_chaos.py -q --fault-table
+	$(BIN)/python -m pytest tests/test_fault_matrix.py tests/test_fault_untrusted.py tests/test_chaos.py tests/test_notifications.py -q --fault-table
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py

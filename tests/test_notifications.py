@@ -15,6 +15,7 @@ from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.contact_center import ROUTING_STATUSES, contact_center
 from tests.conftest import only
 from tests.emulator_fixtures import EmulatorApi
+from tests.fault_report import record
 
 OBSERVATIONS = 'POST /api/v2/analytics/queues/observations/query'
 ROUTING_ACTIVITY = 'POST /api/v2/analytics/routing/activity/query'
@@ -166,6 +167,9 @@ def test_rejected_topics_are_polled_with_a_warning_and_return(make_check, dd_run
     assert_matches_truth(aggregator, emulator, clock)
     assert emulator.requests[OBSERVATIONS] == 0
     assert can_connect(aggregator).status == AgentCheck.OK
+    record('notifications: topics rejected (missing permission)',
+           'polled, WARNING naming the permission',
+           'values = truth, WARNING, live again after retry')
 
 
 def test_dropped_socket_reconnects_and_reseeds(make_check, dd_run_check, aggregator, emulator, clock):
@@ -184,6 +188,9 @@ def test_dropped_socket_reconnects_and_reseeds(make_check, dd_run_check, aggrega
     assert_matches_truth(aggregator, emulator, clock)
     assert channel.connection.reconnects >= 1
     assert emulator.requests[CHANNELS] == 0  # the same channel
+    record('notifications: socket dropped',
+           'reconnect with backoff, reseed by polling',
+           'same channel, values = truth, live again')
 
 
 def test_stalled_socket_falls_back_then_returns(make_check, dd_run_check, aggregator, emulator, clock):
@@ -203,6 +210,9 @@ def test_stalled_socket_falls_back_then_returns(make_check, dd_run_check, aggreg
     assert emulator.requests[OBSERVATIONS] == 0
     assert_matches_truth(aggregator, emulator, clock)
     assert can_connect(aggregator).status == AgentCheck.OK
+    record('notifications: socket stalled (no pong)',
+           'polled, WARNING, reconnect',
+           'values = truth, WARNING, live again')
 
 
 def test_missing_heartbeats_reconnect(make_check, dd_run_check, emulator, clock):
@@ -214,6 +224,7 @@ def test_missing_heartbeats_reconnect(make_check, dd_run_check, emulator, clock)
     assert 'no heartbeat' in channel.connection.last_error or channel.connection.reconnects
     emulator.notifications.faults.stall = False
     check.cancel()
+    record('notifications: heartbeats missing', 'reconnect', 'reconnected')
 
 
 @pytest.mark.parametrize('fault', ['duplicate', 'out_of_order'])
@@ -231,6 +242,7 @@ def test_duplicated_or_reordered_notifications(fault, make_check, dd_run_check, 
         setattr(emulator.notifications.faults, fault, False)  # what was held back goes out, in order
         next_minute(check, dd_run_check, aggregator, emulator, clock)
         assert_matches_truth(aggregator, emulator, clock)
+    record(f'notifications: {fault}', 'newest state kept', 'values = truth')
 
 
 def test_channel_removed_by_a_21st_is_recreated(make_check, dd_run_check, aggregator, emulator, clock):
@@ -249,6 +261,7 @@ def test_channel_removed_by_a_21st_is_recreated(make_check, dd_run_check, aggreg
     next_minute(check, dd_run_check, aggregator, emulator, clock)
     assert emulator.requests[OBSERVATIONS] == 0
     assert_matches_truth(aggregator, emulator, clock)
+    record('notifications: channel removed by a 21st', 'new channel, polled meanwhile', 'recreated, values = truth')
 
 
 def test_socket_closing_reconnects_at_once(make_check, dd_run_check, aggregator, emulator, clock):
@@ -262,6 +275,7 @@ def test_socket_closing_reconnects_at_once(make_check, dd_run_check, aggregator,
     next_minute(check, dd_run_check, aggregator, emulator, clock)
     assert emulator.requests[OBSERVATIONS] == 0
     assert_matches_truth(aggregator, emulator, clock)
+    record('notifications: v2.system.socket_closing', 'reconnect at once', 'reconnected, values = truth')
 
 
 def test_channel_is_renewed_before_it_expires(make_check, dd_run_check, aggregator, emulator, clock):
@@ -275,6 +289,7 @@ def test_channel_is_renewed_before_it_expires(make_check, dd_run_check, aggregat
     next_minute(check, dd_run_check, aggregator, emulator, clock, seconds=1800)  # past the first 24 h
     assert channel.id in emulator.notifications.channels
     assert emulator.requests[CHANNELS] == 0
+    record('notifications: 24 h expiry', 'resubscribed an hour before', 'renewed, same channel')
 
 
 def test_a_channel_that_cannot_be_created_leaves_polling(make_check, dd_run_check, aggregator, emulator, clock):
@@ -288,3 +303,45 @@ def test_a_channel_that_cannot_be_created_leaves_polling(make_check, dd_run_chec
     emulator.faults.clear()
     next_minute(check, dd_run_check, aggregator, emulator, clock, seconds=300)
     assert check.notifications.active  # it returns when it can
+    record('notifications: no channel can be created (403)', 'polling as without, WARNING', 'polled, WARNING, returns')
+
+
+# -- the transport's REST faults, as rows of `make faults` --------------------------------------------
+
+REST_FAULTS = (
+    (CHANNELS, {'status': 403}),
+    (CHANNELS, {'status': 500}),
+    (CHANNELS, {'drop_connection': True}),
+    (CHANNELS, {'malformed': True}),
+    (CHANNELS, {'wrong_shape': True}),
+    (SUBSCRIBE, {'status': 400}),
+    (SUBSCRIBE, {'status': 403}),
+    (SUBSCRIBE, {'status': 503}),
+    (SUBSCRIBE, {'malformed': True}),
+    (SUBSCRIBE, {'wrong_shape': True}),
+)
+
+
+@pytest.mark.parametrize('endpoint, fault', REST_FAULTS, ids=lambda x: x if isinstance(x, str) else
+                         ','.join(f'{k}={v}' for k, v in x.items()))
+def test_rest_fault_falls_back_to_polling(endpoint, fault, make_check, dd_run_check, aggregator, emulator, clock):
+    emulator.faults.add(endpoint, times=1000, **fault)
+    check = make_check(notifications=True, **only('queues', 'longest_wait', 'agents'))
+    dd_run_check(check)
+    assert_matches_truth(aggregator, emulator, clock)  # polled: nothing lost, nothing made up
+    status = can_connect(aggregator)
+    assert status.status == AgentCheck.WARNING and 'notifications fall back to polling' in status.message
+    lines = [w for w in check.warnings if w.startswith('notifications:')]
+    assert len(lines) == 1 and endpoint.split(' ', 1)[1].split('{')[0] in lines[0]
+    assert emulator.requests[OBSERVATIONS] == 1
+    emulator.faults.clear()
+    next_minute(check, dd_run_check, aggregator, emulator, clock)  # the channel is created or subscribed now
+    wait_for(lambda: connected(check), 'the sockets')
+    next_minute(check, dd_run_check, aggregator, emulator, clock)
+    next_minute(check, dd_run_check, aggregator, emulator, clock)
+    assert emulator.requests[OBSERVATIONS] == 0
+    assert_matches_truth(aggregator, emulator, clock)
+    assert can_connect(aggregator).status == AgentCheck.OK
+    record(f'notifications: {endpoint} {fault}', 'polled meanwhile, WARNING, 1 log line',
+           'values = truth, WARNING, 1 log line, live again after the fault')
+    check.cancel()

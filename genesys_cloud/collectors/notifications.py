@@ -94,12 +94,9 @@ class NotificationsCollector(Collector):
             self.hub.install(slot, channel)
             self._subscribe(slot, channel, topics)
         except GenesysApiError as e:
-            if slot not in self.hub.channels:
-                problems.append(f'channel {slot + 1} ({_describe(topics)}) could not be created: {e}')
-                if isinstance(e, MalformedResponse) or slot == 0:
-                    raise
-                return
-            raise
+            doing = 'could not be created' if slot not in self.hub.channels else 'could not be subscribed'
+            problems.append(f'channel {slot + 1} ({_describe(topics)}) {doing}: {e}')
+            raise  # one log line for the collector; the next run tries again
 
     def _create(self) -> Channel:
         data = self.client.post(CHANNELS)
