@@ -202,7 +202,7 @@ class NotificationsCollector(Collector):
             problems.append(f'{_describe(topics)} rejected: {reason}')
         lost = []
         for slot, channel in sorted(self.hub.channels.items()):
-            if channel.topics and not any(self.hub.held(t) for t in channel.permitted):
+            if channel.permitted and not channel.new and not any(self.hub.held(t) for t in channel.permitted):
                 state = 'stalled' if slot in self.hub.stalled else (channel.connection.last_error or 'not connected')
                 lost.append(f'channel {slot + 1} ({_describe(channel.permitted)}): {state}')
         problems.extend(lost)

@@ -26,6 +26,7 @@ class Channel:
     rejected: dict = field(default_factory=dict)  # topic -> reason
     subscribed_at: float = 0.0  # the check's clock at the last subscription
     connection: object = None
+    new: bool = True  # installed since the last sync: its socket has not been asked anything yet
 
 
 class NotificationHub:
@@ -90,6 +91,8 @@ class NotificationHub:
         timeout = self.sync_timeout if timeout is None else timeout
         self._live = {}
         self.stalled = set()
+        for channel in self.channels.values():
+            channel.new = False
         pinged = [(slot, c) for slot, c in self.channels.items() if c.connection and c.connection.ping()]
         deadline = time.monotonic() + timeout
         for slot, channel in pinged:
