@@ -100,7 +100,7 @@ def test_topic_bodies_follow_the_sdk_models():
 
 # -- the emulator's limits --------------------------------------------------------------------------
 
-def test_more_than_1000_topics_is_a_400(api, emu):
+def test_more_than_1000_topics_is_a_400(api, emu):  # noqa: F811
     channel = api.post(CHANNELS).json()
     topics = [{'id': f'v2.users.{u.id}.activity'} for u in emu.org.users] * 1
     many = topics + [{'id': f'v2.users.x{i}.activity'} for i in range(1001)]
@@ -110,14 +110,14 @@ def test_more_than_1000_topics_is_a_400(api, emu):
     assert ok.status_code == 200 and all(e['state'] == 'Permitted' for e in ok.json()['entities'])
 
 
-def test_unknown_topics_are_rejected(api, emu):
+def test_unknown_topics_are_rejected(api, emu):  # noqa: F811
     channel = api.post(CHANNELS).json()
     answer = api.request('POST', f'{CHANNELS}/{channel["id"]}/subscriptions',
                          json=[{'id': 'v2.analytics.queues.nope.observations'}, {'id': 'v2.rate.limits'}])
     assert [e['state'] for e in answer.json()['entities']] == ['Rejected', 'Rejected']
 
 
-def test_a_21st_channel_removes_the_oldest(api, emu):
+def test_a_21st_channel_removes_the_oldest(api, emu):  # noqa: F811
     first = api.post(CHANNELS).json()['id']
     for _ in range(20):
         api.post(CHANNELS)
@@ -130,7 +130,7 @@ def test_a_21st_channel_removes_the_oldest(api, emu):
     assert refused.value.status_code == 404
 
 
-def test_one_socket_per_channel(api, emu):
+def test_one_socket_per_channel(api, emu):  # noqa: F811
     channel = api.post(CHANNELS).json()
     first = websocket.create_connection(channel['connectUri'], timeout=5)
     second = websocket.create_connection(channel['connectUri'], timeout=5)
@@ -142,7 +142,7 @@ def test_one_socket_per_channel(api, emu):
     assert json.loads(second.recv()) == {'topicName': 'channel.metadata', 'eventBody': {'message': 'pong'}}
 
 
-def test_channels_expire_after_24_hours_unless_resubscribed(api, emu, clock):
+def test_channels_expire_after_24_hours_unless_resubscribed(api, emu, clock):  # noqa: F811
     kept, dropped = api.post(CHANNELS).json()['id'], api.post(CHANNELS).json()['id']
     clock.advance(hours=23)
     topic = [{'id': f'v2.analytics.queues.{emu.org.queues[0].id}.observations'}]
@@ -153,7 +153,7 @@ def test_channels_expire_after_24_hours_unless_resubscribed(api, emu, clock):
     assert api.request('HEAD', f'{CHANNELS}/{dropped}').status_code == 404
 
 
-def test_channels_belong_to_their_oauth_client(api, emu):
+def test_channels_belong_to_their_oauth_client(api, emu):  # noqa: F811
     channel = api.post(CHANNELS).json()['id']
     emu.credentials['other-client'] = 'other-secret'
     with EmulatorApi(emu, 'other-client', 'other-secret') as other:
@@ -161,12 +161,12 @@ def test_channels_belong_to_their_oauth_client(api, emu):
         assert other.get(CHANNELS).json()['entities'] == []
 
 
-def test_available_topics_list_permissions(api):
+def test_available_topics_list_permissions(api):  # noqa: F811
     entities = api.get('/api/v2/notifications/availabletopics').json()['entities']
     by_id = {e['id']: e for e in entities}
     assert by_id['v2.analytics.queues.{id}.observations']['requiresPermissions'] == ['analytics:queueObservation:view']
 
 
-def test_no_requests_library_reaches_the_socket_without_a_channel(emu):
+def test_no_requests_library_reaches_the_socket_without_a_channel(emu):  # noqa: F811
     response = requests.get(f'http://{emu.notifications.host}:{emu.notifications.port}/channels/nope', timeout=5)
     assert response.status_code in (404, 426)
