@@ -7,7 +7,7 @@ SOURCES := $(shell find genesys_cloud toolkit/genesys_cloud_dd companion/genesys
 	toolkit/pyproject.toml companion/pyproject.toml \
 	metadata.csv manifest.json $(shell find assets architect_snippets -type f 2>/dev/null)
 
-.PHONY: demo test lint validate sync faults bench wheel clean docs-images
+.PHONY: demo test lint validate sync faults bench wheel clean docs-images docs-samples
 
 demo: $(VENV)/.installed
 	$(BIN)/genesys-cloud-dd demo
@@ -64,6 +64,11 @@ $(DDEV_VENV)/.ready: requirements/ddev.txt
 # The chart the README shows, drawn by the limits report against the emulator (fixed clock and seed).
 docs-images: $(VENV)/.ready
 	$(BIN)/python scripts/docs_images.py
+
+# The sample outputs README.md and docs/ show, made again by running each command as the docs test does (fixed clock
+# and seed: GENESYS_CLOUD_DD_CLOCK, tests/docs_commands.py).
+docs-samples: $(VENV)/.installed
+	$(BIN)/python scripts/docs_samples.py
 
 clean:
 	rm -rf $(VENV) $(DDEV_VENV) dist build toolkit/dist

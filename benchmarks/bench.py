@@ -84,7 +84,7 @@ def measure(size_name, minutes):
     from datadog_checks.genesys_cloud.collectors.base import OrgSize
 
     from genesys_cloud_dd.agent_host import RECORDER
-    from genesys_cloud_dd.cli.runner import build_check
+    from genesys_cloud_dd.check_runner import build_check
 
     size = SIZES[size_name]
     process, url = start_emulator(size)

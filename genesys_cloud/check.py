@@ -3,6 +3,7 @@
 import hashlib
 
 from datadog_checks.base import AgentCheck
+from datadog_checks.base.utils.secrets import SecretsSanitizer
 
 from . import tagging
 from .__about__ import __version__  # noqa: F401  (read by AgentCheck.check_version)
@@ -14,7 +15,7 @@ from .config_models import ConfigMixin
 from .health import HealthReporter
 from .notifications import NotificationHub
 from .scheduler import Scheduler
-from .settings import Settings
+from .settings import Settings, load_config_model
 from .state import StateStore
 from .typos import unknown_options
 
@@ -30,7 +31,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.scheduler = None
         self.collectors = ()
         self.base_tags = []
-        self._tokens = []  # the current and previous bearer tokens, registered for scrubbing
+        self._tokens = ()  # the current and previous bearer tokens, scrubbed by sanitize()
         self.notifications = None  # NotificationHub when the `notifications` option is on
         self._health = HealthReporter(self)
         self.check_initializations.append(self._initialize)
@@ -40,6 +41,10 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         # `genesys_cloud` package (it would look for `genesys_cloud.check.config_models` and silently skip
         # validation); __package__ is right under both import names.
         super().load_configuration_models(package_path or f'{__package__}.config_models')
+
+    @staticmethod
+    def load_configuration_model(import_path, model_name, config, context):
+        return load_config_model(import_path, model_name, config, context)
 
     def log_typos_in_options(self, user_config, models_config, level):
         # The base class logs likely typos of top-level options only, and to the log alone. Every unknown option,
@@ -61,11 +66,15 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         identity = f'{settings.client_id}\n{settings.api_url}'
         return hashlib.sha256(identity.encode('utf-8')).hexdigest()[:16]
 
-    def _initialize(self):
+    def genesys_client(self) -> GenesysClient:
+        """A client for this instance: HTTP through `self.http` (the instance's and init_config's proxy, TLS and
+        timeout options, through datadog-checks-base's RequestsWrapper), paced to max_requests_per_minute, the
+        secret and tokens scrubbed. The check's own, and the one every toolkit command that talks to Genesys
+        uses, so `report` reaches Genesys through the same proxy as `check`. Raises ConfigurationError."""
+        self.load_configuration_models()
         settings = Settings.from_config(self.config)
-        self.client_secret_value = settings.client_secret
         self.register_secret(settings.client_secret)
-        self.client = GenesysClient(
+        return GenesysClient(
             self.http,
             settings.api_url,
             settings.login_url,
@@ -76,7 +85,11 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             max_requests_per_minute=settings.max_requests_per_minute,
             on_token=self._token_issued,
         )
-        self.base_tags = [tagging.tag('region', settings.domain)] + [str(t) for t in self.instance.get('tags') or []]
+
+    def _initialize(self):
+        settings = Settings.from_config(self.config)
+        self.client = self.genesys_client()
+        self.base_tags = [tagging.tag('region', settings.domain)] + list(self.config.tags or ())
         state = self._state or StateStore.for_check(self)
         state.on_bad_value(self.warning)
         context = CollectorContext(
@@ -84,7 +97,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             client=self.client,
             state=state,
             clock=self.clock,
-            instance=self.instance,
+            config=self.config,
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
@@ -95,11 +108,16 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.scheduler = Scheduler(self, self.collectors, self.clock)
 
     def _token_issued(self, token):
-        self.register_secret(token)
-        self._tokens = (self._tokens + [token])[-2:]
-        patterns = getattr(getattr(self, '_sanitizer', None), 'patterns', None)
-        if isinstance(patterns, set):  # older tokens can no longer appear: keep the scrubbing list short
-            patterns.intersection_update(set(self._tokens) | {self.client_secret_value})
+        # A token lives a day; registering each with register_secret would grow the base class's list for ever.
+        # Only the current and the previous one can still appear in a message, so sanitize() scrubs those two.
+        self._tokens = (*self._tokens, token)[-2:]
+
+    def sanitize(self, text):
+        # register_secret(client_secret) has set up the log's sanitization with this method.
+        text = super().sanitize(text)
+        for token in self._tokens:
+            text = text.replace(token, SecretsSanitizer.REDACTED)
+        return text
 
     def warning(self, warning_message, *args, **kwargs):
         # The base class keeps warnings (shown by the Agent status page and the CLI) unscrubbed; an API error that
@@ -108,7 +126,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         super().warning(self.sanitize(text))
 
     def check(self, _, only=None):
-        interval = float(self.instance.get('min_collection_interval') or 60)
+        interval = self.config.min_collection_interval
         self.client.begin_run(time_budget=max(10.0, interval * 0.75))
         if self.notifications is not None and self.notifications.active:
             self.notifications.sync()  # what the sockets had delivered by now is read by this run

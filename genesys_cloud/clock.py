@@ -9,6 +9,15 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+def iso_utc(when) -> str:
+    """A datetime (any zone) or epoch seconds, as the ISO-8601 UTC the Genesys API reads and writes in intervals
+    and dates: `2026-11-28T20:31:38.000Z` (milliseconds, Z). Persisted cursors use it too, so they sort as text."""
+    if not isinstance(when, datetime):
+        when = datetime.fromtimestamp(when, tz=timezone.utc)
+    when = when.astimezone(timezone.utc)
+    return when.strftime('%Y-%m-%dT%H:%M:%S.') + f'{when.microsecond // 1000:03d}Z'
+
+
 class Clock:
     """Real wall-clock time."""
 

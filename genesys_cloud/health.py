@@ -3,6 +3,7 @@
 from datadog_checks.base import AgentCheck
 
 from .client import ApiUnreachable, AuthenticationError, PermissionDenied
+from .client.auth import TOKEN_ENDPOINT
 
 CAN_CONNECT = 'can_connect'
 
@@ -70,4 +71,4 @@ class HealthReporter:
 
 
 def _login(error) -> bool:
-    return error.endpoint == 'POST /oauth/token'
+    return error.endpoint == TOKEN_ENDPOINT

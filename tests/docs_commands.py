@@ -7,15 +7,37 @@ listed with its reason instead of run. `export NAME=...` (a literal `...`) stand
 supplies; the test environment supplies it.
 """
 
+import os
 import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import venv
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
+INSTALL = 'pip install . "./toolkit[reports]"'
+EMULATOR_PORT = re.compile(r'(127\.0\.0\.1|localhost):8080\b|--port 8080\b')
+# The clock and org the docs' samples were made with (`make docs-samples` makes them again).
+DOCS_CLOCK = '2026-11-20T15:00:00Z'
 
 FENCE = re.compile(r'^```(\w*)\s*$')
 NOT_RUN = re.compile(r'#\s*not run here:\s*(.*)$')
 BLOCK_NOT_RUN = re.compile(r'<!--\s*not run here:\s*(.*?)(-->|$)', re.S)
 PLACEHOLDER_EXPORT = re.compile(r'^export\s+\w+=\.\.\.(\s|$)')
 SHELL_LANGS = {'sh', 'bash', 'shell', 'console'}
+
+
+def docs_org():
+    from genesys_cloud_dd.emulator import OrgOptions
+
+    return OrgOptions(seed=11, users=30, queues=3, oauth_clients=4)
 
 
 @dataclass
@@ -102,3 +124,76 @@ def normalise(line):
     line = re.sub(r'\b[0-9a-f]{16}\b', 'ID', line)
     line = re.sub(r'\d[\d,.:-]*', '#', line)
     return ' '.join(line.split())
+
+
+def all_blocks():
+    return [block for path in DOCS for block in blocks(path, ROOT)]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def reader_machine():
+    """A reader's machine: an empty venv on PATH, a working directory outside the clone, a Genesys Cloud
+    emulator and a fake Datadog, all on the docs' clock (DOCS_CLOCK) and seed."""
+    from genesys_cloud_dd.emulator import Emulator
+    from genesys_cloud_dd.fixed_clock import ENV as CLOCK_ENV
+    from genesys_cloud_dd.fixed_clock import StartedAt, parse
+    from tests.conftest import DD_API_KEY_CANARY, SECRET_CANARY
+    from tests.fake_datadog import FakeDatadog
+
+    holder = tempfile.TemporaryDirectory(prefix='reader-')
+    work = Path(holder.name)
+    env_dir = work / 'venv'
+    venv.create(env_dir, with_pip=True)
+    (work / 'datadog-genesys-cloud').symlink_to(ROOT)
+    with holder, Emulator(docs_org(), clock=StartedAt(parse(DOCS_CLOCK)), job_polls=0,
+                  client_secret=SECRET_CANARY) as emulator, FakeDatadog() as fake:
+        instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
+                    'api_url': emulator.url, 'login_url': emulator.url, 'tags': ['env:prod', 'service:x', 'host:y']}
+        (work / 'conf.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [instance]}))
+        bad = {**instance, 'org': {'interval': 'soon'}}
+        (work / 'bad.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [bad]}))
+        env = {k: v for k, v in os.environ.items() if not k.startswith(('DD_', 'GENESYS_', 'PYTHON', 'VIRTUAL_ENV'))}
+        env.update(PATH=f'{env_dir / "bin"}{os.pathsep}{env["PATH"]}', VIRTUAL_ENV=str(env_dir),
+                   PIP_DISABLE_PIP_VERSION_CHECK='1', DD_API_KEY=DD_API_KEY_CANARY, DD_APP_KEY=DD_API_KEY_CANARY,
+                   DD_DD_URL=fake.url, GENESYS_CLOUD_CLIENT_ID=emulator.client_id,
+                   GENESYS_CLOUD_CLIENT_SECRET=SECRET_CANARY, MPLBACKEND='Agg', **{CLOCK_ENV: DOCS_CLOCK})
+        yield {'work': work, 'env': env, 'emulator': emulator, 'fake': fake, 'port': _free_port()}
+
+
+def run_block(reader, block):
+    """Run a block's commands in one bash shell (so `cd` and `export` carry over); returns per command
+    (exit status, stdout and stderr, what a reader sees as its output: stdout, or stderr when stdout is empty)."""
+    work, env = reader['work'], reader['env']
+    out_dir = work / 'out'
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir()
+    lines = ['set +e', f'cd {work}']
+    for index, command in enumerate(block.commands):
+        if command.skip:
+            continue
+        text = EMULATOR_PORT.sub(lambda m: m.group(0).replace('8080', str(reader['port'])), command.text)
+        if text.rstrip().endswith('&') and not text.rstrip().endswith('&&'):
+            body = re.sub(r'\s*#.*$', '', text).rstrip()[:-1]
+            lines.append(f'{body} > {out_dir}/{index}.out 2> {out_dir}/{index}.err &')
+            lines.append(f'echo $! > {out_dir}/{index}.pid; sleep 3; kill -0 $! && echo 0 > {out_dir}/{index}.rc')
+        else:
+            lines.append(f'{{ {text}\n}} > {out_dir}/{index}.out 2> {out_dir}/{index}.err < /dev/null; '
+                         f'echo $? > {out_dir}/{index}.rc')
+    lines.append('kill $(jobs -p) 2>/dev/null; wait')
+    subprocess.run(['bash', '-c', '\n'.join(lines)], env=env, cwd=work, timeout=900)
+    results = {}
+    for index, command in enumerate(block.commands):
+        if command.skip:
+            continue
+        rc_file = out_dir / f'{index}.rc'
+        rc = int(rc_file.read_text().strip() or 1) if rc_file.exists() else None
+        out, err = (path.read_text(errors='replace') if path.exists() else ''
+                    for path in (out_dir / f'{index}.out', out_dir / f'{index}.err'))
+        results[index] = (rc, out + err, out if out.strip() else err)
+    return results

@@ -12,7 +12,7 @@ from datadog_checks.genesys_cloud.clock import Clock
 
 from genesys_cloud_dd.agentless import AgentlessRunner, MetricTransformer, Outbox, build_payloads
 from genesys_cloud_dd.agentless.sender import DatadogSender
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 from tests.conftest import base_tags
 

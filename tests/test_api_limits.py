@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES, STATUSES, status_tag_value
+from datadog_checks.genesys_cloud.collectors.org_limits import STATUSES, OrgLimitsCollector, status_tag_value
 
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.limits import org_limits
@@ -111,7 +111,7 @@ def test_org_limits_values_defaults_and_change_requests(make_check, dd_run_check
     check = make_check(**only('org_limits'))
     dd_run_check(check)
     tags0 = base_tags(emulator)
-    present = [ns for ns in DEFAULT_NAMESPACES if ns in limits.values]
+    present = [ns for ns in OrgLimitsCollector.default('namespaces') if ns in limits.values]
     assert 'datatables' not in present  # configured but not in this org: skipped
     for ns in present:
         for key, value in limits.values[ns].items():

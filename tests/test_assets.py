@@ -9,8 +9,9 @@ import pytest
 
 from genesys_cloud_dd.assets_tools import deploy as d
 from genesys_cloud_dd.assets_tools import validate as v
+from genesys_cloud_dd.assets_tools.catalog import CATALOG_INSTANCE
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud_dd.cli.runner import build_check, run_once
+from genesys_cloud_dd.check_runner import build_check, run_once
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
 ROOT = v.project_root()
@@ -98,7 +99,7 @@ def test_shipped_assets_deploy_idempotently(monkeypatch, fake_datadog):
 def emulator_run():
     with Emulator(OrgOptions(seed=42, users=120, queues=8, oauth_clients=6), job_polls=0) as emulator:
         instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
-                    'api_url': emulator.url, 'login_url': emulator.url, **v.CATALOG_INSTANCE}
+                    'api_url': emulator.url, 'login_url': emulator.url, **CATALOG_INSTANCE}
         yield run_once(build_check({}, instance))
 
 
@@ -168,3 +169,16 @@ def test_cli_dry_run_of_the_shipped_assets(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert f'{len(v.asset_files(ROOT)["monitors"]) + 7} assets: {len(v.asset_files(ROOT)["monitors"]) + 7} would ' \
            f'deploy' in out
+
+
+def test_demo_tells_the_same_story_twice(capsys):
+    """The demo runs at a fixed instant (--at) on a clock the emulator and the check share: any day, any machine,
+    the same command prints the same thing."""
+    from genesys_cloud_dd.cli.main import main
+
+    outputs = []
+    for _ in range(2):
+        assert main(['demo', '--users', '60', '--queues', '5']) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].startswith('A local Genesys Cloud emulator at 2026-11-20T15:00:00Z')

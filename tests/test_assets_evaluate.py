@@ -8,7 +8,7 @@ from genesys_cloud_dd.assets_tools.evaluate import (
     evaluate_monitors,
     render_monitor_evaluation,
 )
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 
 from .assets_helpers import MONITOR_FAILED, MONITOR_FORECAST, MONITOR_LOGS, MONITOR_WAIT
 

@@ -172,7 +172,7 @@ def test_250_runs_of_chaos_against_a_clean_twin(aggregator, caplog):
         assert sum(chaos.events.values()) >= 0.9 * sum(clean.events.values())
         assert chaos.long_tags == [] and clean.long_tags == []
         for collector in chaos.check.collectors:
-            interval = float(collector.options.get('interval') or collector.default_interval)  # the configured one
+            interval = float(collector.config.interval)  # the configured one
             again = [t for t in chaos.ok_at.get(collector.name, []) if stopped < t <= stopped + interval + 60]
             assert again, f'{collector.name} did not collect within {interval:.0f}s of the chaos stopping'
         tokens = [t.value for twin in (clean, chaos) for t in twin.emulator.tokens]

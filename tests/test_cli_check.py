@@ -119,7 +119,7 @@ def test_missing_permission_is_a_warning_and_exit_0(write_conf, emulator):
 
 
 @pytest.mark.parametrize('override, option, words', [
-    ({'org': {'interval': 'often'}}, 'org -> interval', 'valid integer'),
+    ({'org': {'interval': 'often'}}, 'org.interval: ', 'valid integer'),
     ({'region': 'mars_north_1'}, 'region', 'valid regions'),
     ({'client_id': ''}, 'client_id', 'required'),
 ])

@@ -11,30 +11,13 @@ its opening: numbers, ids and URLs aside) and print no secret.
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import venv
-from pathlib import Path
 
 import pytest
-import yaml
-from datadog_checks.genesys_cloud.clock import Clock
 
-from genesys_cloud_dd.emulator import Emulator, OrgOptions
-from tests.conftest import CANARIES, DD_API_KEY_CANARY, SECRET_CANARY
-from tests.docs_commands import blocks, normalise
-from tests.fake_datadog import FakeDatadog
-
-ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / 'README.md'] + sorted((ROOT / 'docs').glob('*.md'))
-INSTALL = 'pip install . "./toolkit[reports]"'
-EMULATOR_PORT = re.compile(r'(127\.0\.0\.1|localhost):8080\b|--port 8080\b')
-
-
-def all_blocks():
-    return [block for path in DOCS for block in blocks(path, ROOT)]
+from tests.conftest import CANARIES
+from tests.docs_commands import DOCS, INSTALL, ROOT, all_blocks, normalise, reader_machine, run_block
 
 
 def test_docs_have_commands_and_every_skip_says_why():
@@ -51,68 +34,15 @@ def test_docs_have_commands_and_every_skip_says_why():
                 assert len(command.skip) > 10, f'{command.source}: say why it is not run'
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope='module')
-def reader(tmp_path_factory):
-    """A reader's machine: an empty venv on PATH, a working directory outside the clone, a Genesys Cloud
-    emulator and a fake Datadog."""
-    work = tmp_path_factory.mktemp('reader')
-    env_dir = work / 'venv'
-    venv.create(env_dir, with_pip=True)
-    (work / 'datadog-genesys-cloud').symlink_to(ROOT)
-    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=Clock(), job_polls=0,
-                  client_secret=SECRET_CANARY) as emulator, FakeDatadog() as fake:
-        instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
-                    'api_url': emulator.url, 'login_url': emulator.url, 'tags': ['env:prod', 'service:x', 'host:y']}
-        (work / 'conf.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [instance]}))
-        bad = {**instance, 'org': {'interval': 'soon'}}
-        (work / 'bad.yaml').write_text(yaml.safe_dump({'init_config': {}, 'instances': [bad]}))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(('DD_', 'GENESYS_', 'PYTHON', 'VIRTUAL_ENV'))}
-        env.update(PATH=f'{env_dir / "bin"}{os.pathsep}{env["PATH"]}', VIRTUAL_ENV=str(env_dir),
-                   PIP_DISABLE_PIP_VERSION_CHECK='1', DD_API_KEY=DD_API_KEY_CANARY, DD_APP_KEY=DD_API_KEY_CANARY,
-                   DD_DD_URL=fake.url, GENESYS_CLOUD_CLIENT_ID=emulator.client_id,
-                   GENESYS_CLOUD_CLIENT_SECRET=SECRET_CANARY, MPLBACKEND='Agg')
-        yield {'work': work, 'env': env, 'emulator': emulator, 'fake': fake, 'port': _free_port()}
-
-
-def _run_block(reader, block):
-    """Run a block's commands in one bash shell (so `cd` and `export` carry over); returns per-command
-    (exit status, output), and the output of background commands."""
-    work, env = reader['work'], reader['env']
-    out_dir = work / 'out'
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir()
-    lines = ['set +e', f'cd {work}']
-    for index, command in enumerate(block.commands):
-        if command.skip:
-            continue
-        text = EMULATOR_PORT.sub(lambda m: m.group(0).replace('8080', str(reader['port'])), command.text)
-        if text.rstrip().endswith('&') and not text.rstrip().endswith('&&'):
-            body = re.sub(r'\s*#.*$', '', text).rstrip()[:-1]
-            lines.append(f'{body} > {out_dir}/{index}.out 2>&1 &')
-            lines.append(f'echo $! > {out_dir}/{index}.pid; sleep 3; kill -0 $! && echo 0 > {out_dir}/{index}.rc')
-        else:
-            lines.append(f'{{ {text}\n}} > {out_dir}/{index}.out 2>&1 < /dev/null; echo $? > {out_dir}/{index}.rc')
-    lines.append('kill $(jobs -p) 2>/dev/null; wait')
-    subprocess.run(['bash', '-c', '\n'.join(lines)], env=env, cwd=work, timeout=900)
-    results = {}
-    for index, command in enumerate(block.commands):
-        if command.skip:
-            continue
-        rc_file, out_file = out_dir / f'{index}.rc', out_dir / f'{index}.out'
-        rc = int(rc_file.read_text().strip() or 1) if rc_file.exists() else None
-        results[index] = (rc, out_file.read_text(errors='replace') if out_file.exists() else '')
-    return results
+def reader():
+    with reader_machine() as machine:
+        yield machine
 
 
 def _check(block, results):
     problems = []
-    for index, (rc, output) in results.items():
+    for index, (rc, output, _shown) in results.items():
         command = block.commands[index]
         where = f'{command.source}: `{command.text}`'
         for canary in CANARIES:
@@ -142,7 +72,7 @@ def test_every_documented_command_runs(reader):
         if not installed and not any(INSTALL in c.text for c in block.commands):
             if any('genesys-cloud-dd' in c.text and not c.skip for c in block.commands):
                 pytest.fail(f'{block.source} uses genesys-cloud-dd before the README installs it')
-        results = _run_block(reader, block)
+        results = run_block(reader, block)
         installed = installed or any(INSTALL in c.text for c in block.commands)
         problems += _check(block, results)
         ran += len(results)

@@ -141,7 +141,7 @@ def test_fault(name, fault, make_check, emulator, aggregator, clock):
     elif fault.fails and fault.name.startswith('valid JSON') and collector_up == 1:
         # Tolerating an unexpected shape is acceptable only if nothing was made up from it.
         aggregator.reset()
-        clock.advance(max(collector_class.default_interval, 900) + 1)
+        clock.advance(max(collector_class.default('interval'), 900) + 1)
         run(check, only=[name])
         produced = _collector_metrics(aggregator)
         assert produced == [], f'{name} submitted {produced[:3]} from a body of the wrong shape'
@@ -190,8 +190,8 @@ def test_fault(name, fault, make_check, emulator, aggregator, clock):
     # due again: a missing permission holds a collector back for its whole interval (org_limits: 4 h).
     emulator.faults.clear()
     emulator.permissions.reset()
-    sharing = [c.default_interval for c in COLLECTORS if set(c.permissions) & set(collector_class.permissions)]
-    clock.advance(max([collector_class.default_interval, 900] + sharing) + 1)
+    sharing = [c.default('interval') for c in COLLECTORS if set(c.permissions) & set(collector_class.permissions)]
+    clock.advance(max([collector_class.default('interval'), 900] + sharing) + 1)
     aggregator.reset()
     run(check)
     assert up(aggregator, name) == 1, f'{name} did not recover'

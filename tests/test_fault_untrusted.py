@@ -366,21 +366,24 @@ def test_flow_event_tags_fit_datadogs_limit():
 
 # -- config --------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize('overrides, option', [
-    ({'region': 123}, 'region'),
-    ({'region': ['x']}, 'region'),
-    ({'timeout': 0}, 'timeout'),
-    ({'timeout': -1}, 'timeout'),
-    ({'agents': {'page_size': 0}}, 'agents -> page_size'),
-    ({'queues': {'interval': -5}}, 'queues -> interval'),
-    ({'rate_limits': {'window_minutes': 100000}}, 'rate_limits -> window_minutes'),
-    ({'billing': {'license_baseline': {'cloudCX3': 'many'}}}, 'billing'),
-    ({'billing': {'billing_period_start_day': 31}}, 'billing -> billing_period_start_day'),
+@pytest.mark.parametrize('overrides, line', [
+    ({'region': 123}, 'region: must be a region domain'),
+    ({'region': ['x']}, 'region: must be a region domain'),
+    ({'timeout': 0}, 'timeout: must be a positive number'),
+    ({'timeout': -1}, 'timeout: must be a positive number'),
+    ({'agents': {'page_size': 0}}, 'agents.page_size: must be >= 1'),
+    ({'queues': {'interval': -5}}, 'queues.interval: must be >= 1'),
+    ({'rate_limits': {'window_minutes': 100000}}, 'rate_limits.window_minutes: must be <= 1440'),
+    ({'billing': {'license_baseline': {'cloudCX3': 'many'}}}, 'billing.license_baseline.cloudCX3: must be a number'),
+    ({'billing': {'billing_period_start_day': 31}}, 'billing.billing_period_start_day: must be <= 28'),
+    ({'object_limits': {'parents_per_run': 0}}, 'object_limits.parents_per_run: must be >= 1'),
 ])
-def test_out_of_range_config_is_an_error_naming_the_option(overrides, option, make_check):
+def test_out_of_range_config_is_an_error_naming_the_option(overrides, line, make_check):
     error = make_check(**overrides).run()
-    assert 'ConfigurationError' in error and f'\\n{option}\\n' in error, error
-    assert 'Traceback' not in json.loads(error)[0]['message']
+    message = json.loads(error)[0]['message']
+    assert 'ConfigurationError' in error and any(text.startswith(line) for text in message.splitlines()), error
+    assert 'Traceback' not in message
+    option = line.split(':')[0]
     record(f'config: {json.dumps(overrides)}', 'ConfigurationError naming the option', f'names `{option}`')
 
 
@@ -401,21 +404,15 @@ def test_unknown_options_are_warned_once_with_the_nearest_name(make_check, emula
 
 
 def test_spec_examples_are_the_collectors_defaults():
-    from genesys_cloud_dd.resources import project_root
+    from tests.test_config import effective_section, spec_sections
 
-    with open(f'{project_root()}/assets/configuration/spec.yaml', encoding='utf-8') as f:
-        spec = yaml.safe_load(f)
-    options = {o['name']: o for t in spec['files'][0]['options'] if t.get('template') == 'instances'
-               for o in t['options'] if 'name' in o}
     for collector in COLLECTORS:
-        example = dict(options[collector.name]['value']['example'])
-        defaults = {**collector.common_defaults, 'interval': collector.default_interval, **collector.defaults}
-        for key, value in example.items():
-            default = defaults.get(key)
-            if isinstance(value, (list, dict)) and not value:
-                assert not default, (collector.name, key)
-            else:
-                assert default == value, (collector.name, key, default, value)
+        spec = spec_sections()[collector.name]
+        effective = effective_section(collector.name)
+        assert set(effective) == {p['name'] for p in spec['value']['properties']}, collector.name
+        example = spec['value']['example']
+        for option, value in effective.items():
+            assert value == example.get(option), (collector.name, option, value, example.get(option))
     record('config: spec examples vs defaults', 'equal', f'{len(COLLECTORS)} collectors')
 
 

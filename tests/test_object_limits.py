@@ -11,7 +11,7 @@ from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS, Obje
 from datadog_checks.genesys_cloud.state import StateStore
 
 from genesys_cloud_dd.assets_tools.evaluate import ALERT, OK, WARN, evaluate_monitors, load_monitors
-from genesys_cloud_dd.cli.runner import Submissions
+from genesys_cloud_dd.check_runner import Submissions
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.integrations import integrations_state
 from genesys_cloud_dd.emulator.data.limits import org_limits
@@ -206,7 +206,7 @@ def test_data_table_rows_are_scanned_over_several_runs_nearest_first(make_check,
         rows = {k[3]: v for k, v in reported(aggregator, 'genesys_cloud.objects.count').items()
                 if k[1] == 'datatable.rows.max'}
         rows_reported.append(rows)
-        clock.advance(ObjectLimitsCollector.default_interval)
+        clock.advance(ObjectLimitsCollector.default('interval'))
     assert rows_reported[0] == {'Lookup table 10': 109, 'Lookup table 9': 108, 'Lookup table 8': 107}
     assert rows_reported[1] == {'Lookup table 17': 116, 'Lookup table 16': 115, 'Lookup table 15': 114}
     assert rows_reported[2] == {'Lookup table 21': 4990, 'Lookup table 24': 123, 'Lookup table 23': 122}

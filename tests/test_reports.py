@@ -385,8 +385,14 @@ def test_datadog_failure_leaves_a_note_and_the_genesys_evidence(client, clock, f
     assert 'busiest_minute.png' not in {os.path.basename(f) for f in result.files}
     assert 'Not included: per-minute velocity from Datadog' in (tmp_path / 'pack' / 'report.md').read_text()
     assert 'Per-minute request counts could not be read from Datadog' in result.paragraph
-    rejected = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, '')  # no application key: 403
+    asked = len(fake_datadog.requests)
+    rejected = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, '')  # no application key: not even sent
     data = limits.pull_limits(client, 3, clock.now().date(), clock.sleep, progress=False, history=rejected, dd_days=1)
+    assert any('a key is empty; check DD_API_KEY, DD_APP_KEY' in note for note in data.notes)
+    assert len(fake_datadog.requests) == asked
+    refused = MetricsHistory(fake_datadog.url, DD_API_KEY_CANARY, 'app-key')
+    fake_datadog.fail_next(1, status=403)
+    data = limits.pull_limits(client, 3, clock.now().date(), clock.sleep, progress=False, history=refused, dd_days=1)
     assert any('HTTP 403; check DD_API_KEY, DD_APP_KEY' in note for note in data.notes)
     assert not any(DD_API_KEY_CANARY in note for note in data.notes)
 

@@ -5,7 +5,7 @@ import pytest
 from datadog_checks.genesys_cloud.collectors import COLLECTORS
 from datadog_checks.genesys_cloud.collectors.base import OrgSize
 from datadog_checks.genesys_cloud.collectors.object_limits import MAPPINGS as OBJECT_MAPPINGS
-from datadog_checks.genesys_cloud.collectors.org_limits import DEFAULT_NAMESPACES
+from datadog_checks.genesys_cloud.collectors.org_limits import OrgLimitsCollector
 
 from genesys_cloud_dd.emulator import OrgOptions
 from genesys_cloud_dd.emulator.data.contact_center import contact_center
@@ -22,7 +22,7 @@ def org_size(emulator, clock):
     present = set(org_limits(emulator.org).namespaces)
     return OrgSize(
         users=len(emulator.org.users), queues=len(emulator.org.queues), oauth_clients=len(emulator.org.oauth_clients),
-        limit_namespaces=len(present & set(DEFAULT_NAMESPACES)),
+        limit_namespaces=len(present & set(OrgLimitsCollector.default('namespaces'))),
         not_responding=sum(s.routing_status == 'NOT_RESPONDING' for s in states),
         object_limit_namespaces=len(present & {m.namespace for m in OBJECT_MAPPINGS}),
         groups=org_objects(emulator.org).counts['groups'], data_tables=org_objects(emulator.org).counts['data_tables'],

@@ -67,7 +67,7 @@ def agent_env(tmp_path_factory, wheel):
 
 # Everything the Agent wheel may hold under datadog_checks/genesys_cloud/: the check and what it imports.
 CHECK_TOP_LEVEL = {
-    '__about__.py', '__init__.py', 'check.py', 'clock.py', 'health.py', 'regions.py', 'scheduler.py',
+    '__about__.py', '__init__.py', 'check.py', 'clock.py', 'health.py', 'periods.py', 'regions.py', 'scheduler.py',
     'settings.py', 'state.py', 'tagging.py', 'typos.py', 'client/', 'collectors/', 'config_models/', 'data/',
 }
 

@@ -71,7 +71,8 @@ class GenesysClient:
 
     @classmethod
     def from_settings(cls, api_url, login_url, client_id, client_secret, http=None, **kwargs):
-        """Build a client outside the Agent (CLI tools), with the Agent's HTTP wrapper and default options."""
+        """A client with default HTTP options (tests, benchmarks, the demo's emulator). Toolkit commands that talk
+        to Genesys use GenesysCloudCheck.genesys_client() instead, which honours the instance's HTTP options."""
         if http is None:
             from datadog_checks.base.utils.http import RequestsWrapper
 

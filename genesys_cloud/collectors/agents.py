@@ -35,14 +35,12 @@ SEED_QUERIES_PER_RUN = 10
 
 class AgentsCollector(Collector):
     name = 'agents'
-    default_interval = 60
     permissions = ('analytics:queueObservation:view',)
     # page_size: NOT_RESPONDING entities per page (the activity queries' page size ceiling is UNVERIFIED).
-    defaults = {'page_size': 100}
 
     @classmethod
     def minimum_requests(cls, size):
-        extra = math.ceil(size.not_responding / cls.defaults['page_size'])
+        extra = math.ceil(size.not_responding / cls.default('page_size'))
         return 1 + extra  # one org-wide query, plus a page per page_size agents NOT_RESPONDING
 
     def collect(self):
@@ -144,7 +142,7 @@ class AgentsCollector(Collector):
         }
         now = self.clock.time()
         oldest = None
-        size = max(1, int(self.options['page_size']))
+        size = self.config.page_size
         for page in range(1, MAX_PAGES + 1):
             results = results_of(self.client.post(PATH, body, params={'pageSize': size, 'pageNumber': page}), PATH)
             more = False

@@ -13,6 +13,7 @@ from datetime import timedelta
 from .. import tagging
 from ..client import AsyncJob, MalformedResponse, NotFound, PermissionDenied
 from ..client.jobs import DONE, FAILED, RUNNING
+from ..periods import month_to_date_days
 from .base import Collector
 from .oauth_clients import oauth_client_names
 
@@ -42,9 +43,7 @@ class _NewEndpointUnavailable(Exception):
 
 class ApiUsageCollector(Collector):
     name = 'api_usage'
-    default_interval = 3600
     permissions = ('usage:organization:view', 'oauth:client:view')
-    defaults = {'max_endpoints_per_client': 25, 'usage_by_endpoint': True, 'fair_use_allowance': None}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -65,12 +64,13 @@ class ApiUsageCollector(Collector):
 
     def collect(self):
         day = self.clock.now().date() - timedelta(days=1)  # the latest complete UTC day
-        by_endpoint = bool(self.options.get('usage_by_endpoint', True))
-        queries = {
-            'day': (day, day, 'Day', by_endpoint),
-            # Month to date of the month holding that day, through that day (one row per client).
-            'mtd': (day.replace(day=1), day, 'Month', False),
-        }
+        by_endpoint = self.config.usage_by_endpoint
+        queries = {'day': (day, day, 'Day', by_endpoint)}
+        # Month to date through the latest complete day, per client. On the 1st no day of the month is complete:
+        # the month to date starts again at 0 at 00:00 UTC, without a query.
+        month = month_to_date_days(day + timedelta(days=1))
+        if month:
+            queries['mtd'] = (*month, 'Month', False)
         results = {}
         for part, query in queries.items():
             finished = self._finished.get(part)
@@ -83,6 +83,8 @@ class ApiUsageCollector(Collector):
                 if results[part] is not None:
                     self._finished[part] = (query, results[part])
         self._pending = any(rows is None for rows in results.values())
+        if not month:
+            results['mtd'] = self._mtd_restart(results['day'])
         if not self._pending:
             self._finished.clear()
         if any(rows for rows in results.values()):
@@ -92,13 +94,15 @@ class ApiUsageCollector(Collector):
                 # Keep the last finished query's line while polling: the gauges of the last collection (restored
                 # from the persistent cache after a restart) hold it.
                 series = [g for g in self._gauges if g[0] in PART_METRICS[part]]
+                if part == 'mtd' and not month:
+                    series = [(metric, 0, tags) for metric, _, tags in series]  # last month's, restarted
             elif part == 'day':
                 series = self._day_series(rows, by_endpoint, day)
             else:
                 series = self._mtd_series(rows)
             for metric, value, tags in series:
                 self.gauge(metric, value, tags)
-        allowance = self.options.get('fair_use_allowance')
+        allowance = self.config.fair_use_allowance
         if allowance:
             self.gauge('api.fair_use.allowance', float(allowance))
 
@@ -116,7 +120,7 @@ class ApiUsageCollector(Collector):
             key = (row['template_uri'], row['http_method']) if by_endpoint else None
             endpoints = per_client.setdefault(row['client_id'], {})
             _add(endpoints.setdefault(key, dict.fromkeys(COUNT_FIELDS, 0)), row)
-        limit = max(0, int(self.options.get('max_endpoints_per_client') or 0))
+        limit = self.config.max_endpoints_per_client  # 0: every endpoint
         series = []
         for client_id, endpoints in sorted(per_client.items()):
             if by_endpoint:
@@ -137,6 +141,11 @@ class ApiUsageCollector(Collector):
                 if counts['status429']:
                     series.append(('api.rate_limited', counts['status429'], tags))
         return series
+
+    def _mtd_restart(self, day_rows):
+        """Rows that put every client of yesterday's rows at 0 on the 1st; None (the last month-to-date gauges, at 0)
+        while yesterday's job still runs."""
+        return None if day_rows is None else [{**row, 'requests': 0} for row in day_rows]
 
     def _mtd_series(self, rows):
         client_tags = self._client_tags(rows)

@@ -1,10 +1,12 @@
-"""What every collector shares: its options, submission helpers, persisted state and remembered gauges."""
+"""What every collector shares: its config section, submission helpers, persisted state and remembered gauges."""
 
 import math
 from dataclasses import dataclass, field
 from typing import Union
 
 from typing_extensions import TypedDict
+
+from ..config_models.section_defaults import SECTION_DEFAULTS
 
 # Per-collector persisted keys: the next due time (written after every collection) and the last gauges
 # (written only when they changed: a daily source such as api_usage repeats thousands of identical gauges).
@@ -56,18 +58,18 @@ class CollectorContext:
     client: object  # GenesysClient
     state: object  # StateStore (root; each collector gets its own scope)
     clock: object
-    instance: dict  # the raw instance config (validated by the config models)
+    config: object  # the validated InstanceConfig: each collector reads its own section of it
     base_tags: list = field(default_factory=list)  # org, region and user tags; filled once the org is known
     shared: dict = field(default_factory=dict)  # lookups collectors share within the instance (e.g. queue names)
 
 
 class Collector:
+    """One API source mapped to metrics. `name` is also its config section: `self.config` is that section's
+    validated model (config_models), with every option defaulted and range-checked, so a collector reads
+    `self.config.batch_size` and never re-checks it."""
+
     name = ''
-    default_interval = 60
     permissions = ()
-    # Options every collector accepts; subclasses add their own in `defaults`.
-    common_defaults = {'enabled': True}
-    defaults = {}
 
     def __init__(self, ctx: CollectorContext):
         self.ctx = ctx
@@ -75,10 +77,13 @@ class Collector:
         self.clock = ctx.clock
         self.log = ctx.check.log
         self.state = ctx.state.scoped(self.name)
-        section = ctx.instance.get(self.name) or {}
-        self.options = {**self.common_defaults, 'interval': self.default_interval, **self.defaults}
-        self.options.update({k: v for k, v in section.items() if v is not None})
+        self.config = getattr(ctx.config, self.name)
         self._gauges = []  # (name, value, tags) of the last successful collection
+
+    @classmethod
+    def default(cls, option):
+        """The option's default (config_models/section_defaults.py): what `minimum_requests` is documented for."""
+        return SECTION_DEFAULTS[cls.name][option]
 
     @classmethod
     def minimum_requests(cls, size: OrgSize) -> int:
@@ -88,11 +93,11 @@ class Collector:
 
     @property
     def enabled(self) -> bool:
-        return bool(self.options.get('enabled', True))
+        return self.config.enabled
 
     @property
     def interval(self) -> float:
-        return float(self.options.get('interval') or self.default_interval)
+        return float(self.config.interval)
 
     @property
     def base_tags(self) -> list:

@@ -21,14 +21,15 @@ from typing_extensions import TypedDict
 
 from .. import tagging
 from ..client import MalformedResponse, NotFound, PermissionDenied
-from .base import Collector
+from ..clock import iso_utc
+from ..periods import current_period, parse_periods, projection_ready
+from .base import Collector, describe
 from .licensing_support import (
     PROJECTION_ANCHOR,
     SHARED_ASSIGNED,
     SHARED_CONCURRENT,
     billing_period,
     linear_projection,
-    period_start_day,
 )
 
 
@@ -39,17 +40,7 @@ class Anchors(TypedDict):
 
 class BillingCollector(Collector):
     name = 'billing'
-    default_interval = 300
     permissions = ('billing:subscription:view', 'billing:subscription:read')
-    defaults = {
-        'refresh': 3600,
-        'billing_period_start_day': 1,
-        'license_model': 'concurrent',
-        'license_baseline': {},
-        'license_charges': {},
-        'ai_token_allowance': None,
-        'ai_token_usage_names': [],
-    }
 
     @classmethod
     def minimum_requests(cls, size):
@@ -62,8 +53,10 @@ class BillingCollector(Collector):
 
     def collect(self):
         now = self.clock.now()
-        start, end = billing_period(now, period_start_day(self.ctx.instance))
-        data = self._billing_data(now, start) or {'charges': [], 'as_of': now.timestamp()}
+        start, end = billing_period(now, self.config.billing_period_start_day)
+        data = self._billing_data(now, start, end) or {'charges': [], 'as_of': now.timestamp()}
+        if data.get('window'):  # the contract's own period, when it has one: its dates decide the projections
+            start, end = (datetime.fromtimestamp(t, tz=timezone.utc) for t in data['window'])
         charges = data['charges']
         for charge in charges:
             tags = [tagging.tag('charge', charge['name']), tagging.tag('unit', (charge['unit'] or 'unknown').lower())]
@@ -82,19 +75,20 @@ class BillingCollector(Collector):
             consumed = sum(c['tokens'] for c in ai)
             self.gauge('ai_tokens.consumed', consumed)
             when = datetime.fromtimestamp(as_of, tz=timezone.utc)
-            self.gauge('ai_tokens.projected', linear_projection(consumed, when, start, end, cumulative=True))
+            if projection_ready(when, start, end):  # withheld early in a period: a few hours make no trend
+                self.gauge('ai_tokens.projected', linear_projection(consumed, when, start, end, cumulative=True))
         allowances = [c['token_allowance'] for c in ai if c['token_allowance'] is not None]
         if allowances:
             self.gauge('ai_tokens.allowance', sum(allowances))
-        elif self.options.get('ai_token_allowance') is not None:
-            self.gauge('ai_tokens.allowance', float(self.options['ai_token_allowance']))
+        elif self.config.ai_token_allowance is not None:
+            self.gauge('ai_tokens.allowance', self.config.ai_token_allowance)
 
     # -- licences ------------------------------------------------------------------------------------
 
     def _licences(self, charges, now, start, end):
-        baseline = {str(k).lower(): v for k, v in (self.options.get('license_baseline') or {}).items()}
-        mapping = {str(k).lower(): str(v).lower() for k, v in (self.options.get('license_charges') or {}).items()}
-        named = str(self.options.get('license_model') or 'concurrent').lower() == 'named'
+        baseline = {str(k).lower(): v for k, v in self.config.license_baseline.items()}
+        mapping = {str(k).lower(): str(v).lower() for k, v in self.config.license_charges.items()}
+        named = self.config.license_model == 'named'
         assigned = self.ctx.shared.get(SHARED_ASSIGNED) or {}
         concurrent = self.ctx.shared.get(SHARED_CONCURRENT)
         anchors = self._anchors(start)
@@ -122,8 +116,9 @@ class BillingCollector(Collector):
             if lic not in anchors and now.timestamp() - start.timestamp() >= PROJECTION_ANCHOR:
                 anchors[lic] = [now.timestamp(), consumed]
                 self.state.set('anchors', {'period': start.isoformat(), 'values': anchors})
-            projected = linear_projection(consumed, now, start, end, anchor=anchors.get(lic))
-            self.gauge('license.projected_overage', max(0.0, projected - purchased), tags=tags)
+            if projection_ready(now, start, end):
+                projected = linear_projection(consumed, now, start, end, anchor=anchors.get(lic))
+                self.gauge('license.projected_overage', max(0.0, projected - purchased), tags=tags)
 
     def _anchors(self, start):
         saved = self.state.get('anchors', shape=Anchors) or {}
@@ -131,17 +126,18 @@ class BillingCollector(Collector):
 
     # -- billing API ---------------------------------------------------------------------------------
 
-    def _billing_data(self, now, start):
+    def _billing_data(self, now, start, end):
         """The period's charges, from memory between refreshes (an Agent restart costs one refresh: 2 requests)."""
         cached = self._cached
-        if cached and cached['period'] != start.isoformat():
+        if cached and (cached['period'] != start.isoformat()
+                       or (cached.get('window') and now.timestamp() >= cached['window'][1])):
             cached = self._cached = None  # a new billing period: last period's numbers mean nothing now
-        if cached and not self._pending and now.timestamp() - cached['fetched'] < float(self.options['refresh']):
+        if cached and not self._pending and now.timestamp() - cached['fetched'] < self.config.refresh:
             return cached
-        charges, source, refused = None, 'contract', None
+        charges, source, refused, window = None, 'contract', None, None
         if not self._pending:  # while a billable usage report is being prepared, ask only for that report
             try:
-                charges = self._contract_charges(now)
+                charges, window = self._contract_charges(now)
             except (NotFound, PermissionDenied) as e:
                 # A preview API: absent in some orgs; the billable usage report may still be allowed.
                 self.log.debug('billing: contracts unavailable (%s), using the billable usage report', e)
@@ -156,27 +152,27 @@ class BillingCollector(Collector):
         if charges is None:  # the report is still InProgress: keep what we had, ask again next collection
             return cached
         self._cached = {'period': start.isoformat(), 'fetched': now.timestamp(), 'as_of': now.timestamp(),
-                        'source': source, 'charges': charges}
+                        'source': source, 'charges': charges, 'window': window if source == 'contract' else None}
         return self._cached
 
     def _contract_charges(self, now):
-        """Charges of the Open billing period of every Active contract; None when the API gives none."""
-        contracts = self._contracts()
-        charges = []
-        today = now.date().isoformat()
-        for contract in contracts:
-            for period in contract.get('billingPeriods') or []:
-                current = period.get('status') == 'Open' or (
-                    str(period.get('dateStart', '')) <= today <= str(period.get('dateEnd', '')))
-                if not current or not period.get('id'):
-                    continue
-                path = f'/api/v2/billing/contracts/{contract["id"]}/billingperiods/{period["id"]}'
-                detail = self.client.get(path)
-                if not isinstance(detail, dict) or not isinstance(detail.get('charges'), list):
-                    raise MalformedResponse(f'GET {path}', 'the billing period has no `charges` list')
-                charges.extend(_contract_charge(c) for c in detail['charges'] if isinstance(c, dict))
-                break
-        return charges or None
+        """Charges of the current billing period (genesys_cloud/periods.py) of every Active contract, and that
+        period's (start, end) timestamps; (None, None) when the API gives none."""
+        charges, window = [], None
+        for contract in self._contracts():
+            period = current_period(parse_periods(contract.get('billingPeriods'), self._skipped_period), now)
+            if period is None:
+                continue
+            path = f'/api/v2/billing/contracts/{contract["id"]}/billingperiods/{period.id}'
+            detail = self.client.get(path)
+            if not isinstance(detail, dict) or not isinstance(detail.get('charges'), list):
+                raise MalformedResponse(f'GET {path}', 'the billing period has no `charges` list')
+            charges.extend(_contract_charge(c) for c in detail['charges'] if isinstance(c, dict))
+            window = window or (period.start.timestamp(), period.end.timestamp())
+        return (charges, window) if charges else (None, None)
+
+    def _skipped_period(self, entry, reason):
+        self.log.warning('%s: skipped a malformed billing period %s (%s)', self.name, describe(entry), reason)
 
     def _contracts(self):
         """Active contracts, following nextUri (at most 10 per page, SDK get_billing_contracts)."""
@@ -185,7 +181,7 @@ class BillingCollector(Collector):
         return [c for c in pages if isinstance(c, dict) and c.get('id')]
 
     def _billable_usage(self, start, now):
-        params = {'startDate': start.strftime('%Y-%m-%dT%H:%M:%SZ'), 'endDate': now.strftime('%Y-%m-%dT%H:%M:%SZ')}
+        params = {'startDate': iso_utc(start), 'endDate': iso_utc(now)}
         if self._pending and self._pending['startDate'] == params['startDate']:
             params = self._pending  # ask for the same window until it completes, not a new report each time
         report = self.client.get('/api/v2/billing/reports/billableusage', params=params)
@@ -197,7 +193,7 @@ class BillingCollector(Collector):
             self._pending = None
             raise MalformedResponse('GET /api/v2/billing/reports/billableusage', 'no Complete status with usages')
         self._pending = None
-        names = [n.lower() for n in self.options.get('ai_token_usage_names') or []]
+        names = [n.lower() for n in self.config.ai_token_usage_names]
         charges = []
         for usage in (u for u in report['usages'] if isinstance(u, dict)):
             name = str(usage.get('name') or '')

@@ -33,7 +33,6 @@ from .licensing_support import (
     SHARED_CONCURRENT,
     PagedScan,
     billing_period,
-    period_start_day,
     system_presence,
 )
 
@@ -52,18 +51,16 @@ class PeakRecord(TypedDict):
 
 class ConcurrentUsageCollector(Collector):
     name = 'concurrent_usage'
-    default_interval = 600
     permissions = ()  # GET /api/v2/users lists no permission
-    defaults = {'page_size': 500}
 
     @classmethod
     def minimum_requests(cls, size):
-        return pages(size.users, cls.defaults['page_size'])
+        return pages(size.users, cls.default('page_size'))
 
     def __init__(self, ctx):
         super().__init__(ctx)
         params = {'state': 'active', 'expand': 'presence'}
-        self.scan = PagedScan(self.client, self.clock, '/api/v2/users', params, int(self.options['page_size']))
+        self.scan = PagedScan(self.client, self.clock, '/api/v2/users', params, self.config.page_size)
         record = self.state.get('peak', shape=PeakRecord) or {}
         if record.get('last'):  # after a restart billing has the last estimate before this collector is due
             self._share(record['last']['n'], record['peak'], record['period'])
@@ -84,7 +81,8 @@ class ConcurrentUsageCollector(Collector):
         self.ctx.shared[SHARED_CONCURRENT] = {'users': users, 'peak': peak, 'period': period}
 
     def _record(self, now, count):
-        start, _ = billing_period(datetime.fromtimestamp(now, tz=timezone.utc), period_start_day(self.ctx.instance))
+        start_day = self.ctx.config.billing.billing_period_start_day  # the billing period's, also for the peak
+        start, _ = billing_period(datetime.fromtimestamp(now, tz=timezone.utc), start_day)
         period = start.isoformat()
         record = self.state.get('peak', shape=PeakRecord) or {}
         last = record.get('last')

@@ -14,9 +14,9 @@ it stands (and sends the duration gauges of the last window), losing at most one
 """
 
 import math
-from datetime import datetime, timezone
 
 from .. import tagging
+from ..clock import iso_utc
 from .base import Collector
 from .queue_list import results_of
 
@@ -25,15 +25,9 @@ WINDOW = 300  # seconds, the PT5M granularity
 GROUP_BY = ['actionId', 'actionName', 'integrationName', 'errorType', 'responseStatus']
 
 
-def _iso(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.000Z')
-
-
 class DataActionsCollector(Collector):
     name = 'data_actions'
-    default_interval = 300
     permissions = ('integrations:action:view', 'bridge:actions:view')
-    defaults = {'delay': 120, 'max_catchup': 12}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -41,7 +35,7 @@ class DataActionsCollector(Collector):
 
     def collect(self):
         now = self.clock.time()
-        end = math.floor((now - float(self.options['delay'])) / WINDOW) * WINDOW
+        end = math.floor((now - self.config.delay) / WINDOW) * WINDOW
         counted_until = self.state.get('counted_until', shape=float)
         if counted_until is not None and float(counted_until) > now + WINDOW:
             # A position in the future cannot come from this clock (a cache restored from elsewhere): treat it
@@ -50,12 +44,12 @@ class DataActionsCollector(Collector):
         if counted_until is None:
             start, count = end - WINDOW, False  # cache lost or first run: record the position only
         else:
-            start = max(float(counted_until), end - WINDOW * max(1, int(self.options['max_catchup'])))
+            start = max(float(counted_until), end - WINDOW * self.config.max_catchup)
             count = True
         if start >= end:
             self._resend_durations()
             return
-        body = {'interval': f'{_iso(start)}/{_iso(end)}', 'granularity': 'PT5M', 'groupBy': GROUP_BY,
+        body = {'interval': f'{iso_utc(start)}/{iso_utc(end)}', 'granularity': 'PT5M', 'groupBy': GROUP_BY,
                 'metrics': ['tTotalExecution']}
         actions, errors = self._aggregate(results_of(self.client.post(PATH, body), PATH))
         self.state.set('counted_until', end)  # before submitting: never twice, at worst once lost

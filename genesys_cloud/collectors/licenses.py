@@ -28,17 +28,15 @@ class Definitions(TypedDict):
 
 class LicensesCollector(Collector):
     name = 'licenses'
-    default_interval = 900
     permissions = ()  # the SDK docs list none for GET /api/v2/license/users
-    defaults = {'page_size': 500, 'definitions_interval': 86400}
 
     @classmethod
     def minimum_requests(cls, size):
-        return pages(size.users, cls.defaults['page_size']) + 1  # licence pages, plus the definitions
+        return pages(size.users, cls.default('page_size')) + 1  # licence pages, plus the definitions
 
     def __init__(self, ctx):
         super().__init__(ctx)
-        page_size = self.state.get('page_size', shape=int) or int(self.options['page_size'])
+        page_size = self.state.get('page_size', shape=int) or self.config.page_size
         self.scan = PagedScan(self.client, self.clock, '/api/v2/license/users', {}, page_size)
         assigned = self.state.get('assigned', shape=dict[str, int])
         if assigned is not None:  # after a restart billing has the last counts before this collector is due
@@ -80,7 +78,7 @@ class LicensesCollector(Collector):
         """Licence definition ids, refreshed once a day: they change when the contract does."""
         cached = self.state.get('definitions', shape=Definitions)
         now = self.clock.time()
-        if cached and now - cached.get('fetched', 0) < float(self.options['definitions_interval']):
+        if cached and now - cached.get('fetched', 0) < self.config.definitions_interval:
             return cached['ids']
         answer = self.client.get('/api/v2/license/definitions')
         if not isinstance(answer, list):

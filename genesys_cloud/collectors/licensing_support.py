@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from ..client import MalformedResponse, RequestBudgetExhausted
 from ..client.paging import PageGuard
+from ..periods import add_months
 
 # ctx.shared keys the billing collector reads (filled by the collectors that run before it in a run).
 SHARED_ASSIGNED = 'licensing.assigned'  # {licence id: users holding it}
@@ -14,28 +15,16 @@ BILLABLE_MINUTES = 30  # Genesys ignores concurrent peaks shorter than 30 minute
 PROJECTION_ANCHOR = 86400  # level series (peaks, assigned) project from the trend after the period's first day
 
 
-def period_start_day(instance) -> int:
-    """`billing.billing_period_start_day` (1-28, UTC): one setting for the peak reset and the projections."""
-    section = instance.get('billing') or {}
-    try:
-        day = int(section.get('billing_period_start_day') or 1)
-    except (TypeError, ValueError):
-        day = 1
-    return min(max(day, 1), 28)
-
-
 def billing_period(now: datetime, start_day: int = 1):
-    """(start, end) of the billing period holding `now`: from day `start_day` 00:00 UTC to the same day next month."""
+    """(start, end) of the billing period holding `now`: from day `start_day` 00:00 UTC to the same day next month.
+
+    start_day is `billing.billing_period_start_day` (1-28, checked by the config model): one setting for the
+    concurrent peak's reset and the projections."""
     now = now.astimezone(timezone.utc)
     start = datetime(now.year, now.month, start_day, tzinfo=timezone.utc)
     if now < start:
-        start = _add_month(start, -1)
-    return start, _add_month(start, 1)
-
-
-def _add_month(when, months):
-    index = when.year * 12 + when.month - 1 + months
-    return when.replace(year=index // 12, month=index % 12 + 1)
+        start = add_months(start, -1)
+    return start, add_months(start, 1)
 
 
 def system_presence(user) -> str:

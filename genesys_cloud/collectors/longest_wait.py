@@ -20,7 +20,7 @@ from ..notifications import hub_of
 from ..notifications.topics import LONGEST_WAITING, queue_topic
 from . import queue_list
 from .base import Collector, pages
-from .queue_list import QueueSelection, queue_tags, results_of, section, selected_queues
+from .queue_list import queue_tags, results_of, selected_queues
 
 PATH = '/api/v2/analytics/conversations/activity/query'
 TIMESTAMP_THRESHOLD_MS = 1e11
@@ -35,16 +35,11 @@ def waited_seconds(value_ms, now):
 
 class LongestWaitCollector(Collector):
     name = 'longest_wait'
-    default_interval = 60
     permissions = ('analytics:queueObservation:view',)  # and routing:queue:view for the queue list
 
     @classmethod
     def minimum_requests(cls, size):
         return pages(size.queues, queue_list.PAGE_SIZE) + 1  # the queue list, then one query for all queues
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        QueueSelection(section(ctx).get('queues'))
 
     def collect(self):
         queues = selected_queues(self.ctx)

@@ -9,7 +9,6 @@ Whatever cannot be held (a topic rejected, a channel that cannot be created or r
 collectors as without notifications, and `can_connect` says so as a WARNING until it is held again.
 """
 
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from ..client import GenesysApiError, MalformedResponse, NotFound
@@ -31,7 +30,6 @@ HEAD_AFTER_FAILURES = 3  # failed connection attempts in a row before asking whe
 
 class NotificationsCollector(Collector):
     name = 'notifications'
-    default_interval = 60
     permissions = ()  # creating a channel lists none; each topic's missing permissions come back when subscribing
 
     @classmethod
@@ -42,8 +40,7 @@ class NotificationsCollector(Collector):
         return pages(size.queues, 100) + pages(size.users, USER_PAGE_SIZE) + 2 * channels
 
     def __init__(self, ctx, hub):
-        # `notifications` is a top-level boolean, not a collector section: the base class must not read it as one.
-        super().__init__(replace(ctx, instance={k: v for k, v in ctx.instance.items() if k != self.name}))
+        super().__init__(ctx)  # self.config is the top-level `notifications` boolean, not a section
         self.hub = hub
         self._users = None  # {'at', 'ids', 'total'}: the last complete user listing
         self._scan = None  # the listing in progress (resumed after a budget deferral)
@@ -52,6 +49,10 @@ class NotificationsCollector(Collector):
     @property
     def enabled(self) -> bool:
         return True  # built only when the `notifications` option is on
+
+    @property
+    def interval(self) -> float:
+        return 60.0  # cheap: it sends nothing unless a channel needs creating, subscribing or renewing
 
     def collect(self):
         queue_ids = [q['id'] for q in selected_queues(self.ctx)]
@@ -114,7 +115,7 @@ class NotificationsCollector(Collector):
         if scheme == 'wss':
             return True
         # Plain ws:// only when the API itself is plain HTTP (the emulator): never downgrade a TLS deployment.
-        return scheme == 'ws' and urlsplit(self.ctx.instance.get('api_url') or 'https:').scheme == 'http'
+        return scheme == 'ws' and urlsplit(self.ctx.config.api_url or 'https:').scheme == 'http'
 
     def _subscribe(self, slot, channel, topics):
         path = f'{CHANNELS}/{channel.id}/subscriptions'

@@ -137,9 +137,7 @@ SKIPPABLE = (PermissionDenied, NotFound, BadRequest, ServerError, MalformedRespo
 
 class ObjectLimitsCollector(Collector):
     name = 'object_limits'
-    default_interval = 3600
     permissions = ('limits:organization:view',)
-    defaults = {'top_n': 10, 'parents_per_run': 50}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -149,7 +147,7 @@ class ObjectLimitsCollector(Collector):
         listed = (pages(size.queues, PAGE_SIZE) + pages(size.groups, PAGE_SIZE) + pages(size.data_tables, PAGE_SIZE)
                   + pages(size.integrations, PAGE_SIZE) + pages(size.data_actions, PAGE_SIZE))
         return 1 + size.object_limit_namespaces + totals + listed + min(size.data_tables,
-                                                                        cls.defaults['parents_per_run'])
+                                                                        cls.default('parents_per_run'))
 
     def collect(self):
         documented = self._documented()
@@ -306,7 +304,7 @@ class ObjectLimitsCollector(Collector):
         now = self.clock.time()
         # parents_per_run holds for the whole collection, also when it is deferred and resumed part-way.
         scanned = self._cycle.setdefault('rows_scanned', [])
-        budget = max(0, int(self.options['parents_per_run']) - len(scanned))
+        budget = max(0, self.config.parents_per_run - len(scanned))
         try:
             for tid in [tid for tid in order if tid not in scanned][:budget]:
                 try:
@@ -332,7 +330,7 @@ class ObjectLimitsCollector(Collector):
 
     @property
     def _top_n(self):
-        return max(1, int(self.options['top_n']))
+        return self.config.top_n
 
     def _report_parents(self, mapping, limit, counts):
         nearest = sorted(counts, key=lambda item: (-item[1], str(item[0])))[:self._top_n]

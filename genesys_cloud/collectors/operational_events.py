@@ -17,6 +17,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from .. import tagging
+from ..clock import iso_utc
 from .base import Collector
 
 QUERY = '/api/v2/usage/events/query'
@@ -30,9 +31,7 @@ DIGEST_FIELDS = ('eventDefinition', 'entityId', 'entityVersion', 'dateCreated', 
 
 class OperationalEventsCollector(Collector):
     name = 'operational_events'
-    default_interval = 300
     permissions = ('usage:events:view',)
-    defaults = {'max_events_per_run': 50}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -51,14 +50,14 @@ class OperationalEventsCollector(Collector):
             # No memory of what was sent (see module doc): only events created from now on count. Recording what
             # exists now by digest would not do: an event answered malformed now would come back sendable.
             cursor = now
-            self.state.set('floor', _iso(now))
+            self.state.set('floor', iso_utc(now))
         floor = _parse(self.state.get('floor', shape=str)) or cursor - timedelta(seconds=LATE_SECONDS)
         seen = {} if baseline else self.state.get('seen', shape=dict[str, str])
         if seen is None:
             # The cursor survived but the digests of what was sent did not: events up to the cursor may have gone
             # out already, so only later ones count (a late one before it is lost, none is sent twice).
             seen, floor = {}, max(floor, cursor)
-            self.state.set('floor', _iso(floor))
+            self.state.set('floor', iso_utc(floor))
         start = max(cursor - timedelta(seconds=LATE_SECONDS), floor)
         if baseline:
             # Still ask once, so a missing permission shows at once; the answer is older than the floor and
@@ -66,7 +65,7 @@ class OperationalEventsCollector(Collector):
             start = now - timedelta(seconds=LATE_SECONDS)
         new, listed = [], set()
         if now > start:
-            body = {'interval': f'{_iso(start)}/{_iso(now)}', 'sortOrder': 'ASC'}
+            body = {'interval': f'{iso_utc(start)}/{iso_utc(now)}', 'sortOrder': 'ASC'}
             for event in self.client.iter_next_uri(QUERY, params={'pageSize': PAGE_SIZE}, method='POST', body=body):
                 found = self.per_item('operational event', event, _identify)
                 if found is None:
@@ -77,11 +76,11 @@ class OperationalEventsCollector(Collector):
                 listed.add(digest)
                 new.append((digest, created, event))
         # Keep the digests the next query can return again (its start is now - LATE_SECONDS).
-        keep_from = _iso(now - timedelta(seconds=LATE_SECONDS))
+        keep_from = iso_utc(now - timedelta(seconds=LATE_SECONDS))
         seen = {d: when for d, when in seen.items() if when >= keep_from}
         self._submit(new, seen)
         self.state.set('seen', seen)
-        self.state.set('cursor', _iso(now))
+        self.state.set('cursor', iso_utc(now))
 
     def _submit(self, events, seen):
         """Each event is committed to `seen` (persisted) together with its emission, so a failure later in the
@@ -89,13 +88,13 @@ class OperationalEventsCollector(Collector):
         if events:
             ids = {_definition_id(e) for _, _, e in events} - {None}
             self._load_definitions(missing=ids - set(self._definitions))
-        limit = max(0, int(self.options.get('max_events_per_run') or 0))
+        limit = self.config.max_events_per_run
         per_definition = {}
         sent = skipped = 0
         for digest, created, event in events:
             title = self._definitions.get(_definition_id(event)) or _definition_id(event) or 'Operational event'
             payload = self.per_item('operational event', event, lambda e, t=title, c=created: self._payload(e, t, c))
-            seen[digest] = _iso(created)  # a malformed event is marked seen too: skipped once, never retried
+            seen[digest] = iso_utc(created)  # a malformed event is marked seen too: skipped once, never retried
             if payload is not None:
                 if sent < limit:
                     self.event(**payload)
@@ -167,10 +166,6 @@ def _identify(event):
 def _digest(event) -> str:
     content = json.dumps([event.get(k) for k in DIGEST_FIELDS], sort_keys=True, separators=(',', ':'))
     return hashlib.sha256(content.encode('utf-8')).hexdigest()[:20]
-
-
-def _iso(when) -> str:
-    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.') + f'{when.microsecond // 1000:03d}Z'
 
 
 def _parse(text):

@@ -17,7 +17,6 @@ class SavedOrg(TypedDict):
 
 class OrgCollector(Collector):
     name = 'org'
-    default_interval = 900
     permissions = ()
     identifies_org = True  # the scheduler runs nothing else until the org is known
 

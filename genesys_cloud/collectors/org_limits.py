@@ -22,9 +22,6 @@ STATUSES = ('Approved', 'Rejected', 'Rollback', 'Pending', 'Open', 'SecondaryApp
 ALERT_TYPES = {'Approved': 'success', 'ChangeImplemented': 'success', 'ReviewerApproved': 'success',
                'Rejected': 'error', 'ReviewerRejected': 'error', 'Rollback': 'warning', 'ReviewerRollback': 'warning',
                'ImplementingRollback': 'warning', 'RollbackImplemented': 'warning'}
-# Names from the SDK's Limit.namespace enum.
-DEFAULT_NAMESPACES = ['platform.api', 'auth.api', 'dataactions', 'datatables', 'integrations', 'analytics',
-                      'notifications', 'routing', 'architect']
 
 
 def status_tag_value(status) -> str:
@@ -34,9 +31,7 @@ def status_tag_value(status) -> str:
 
 class OrgLimitsCollector(Collector):
     name = 'org_limits'
-    default_interval = 14400
     permissions = ('limits:organization:view',)
-    defaults = {'namespaces': DEFAULT_NAMESPACES, 'change_requests': True}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -45,7 +40,7 @@ class OrgLimitsCollector(Collector):
 
     def collect(self):
         available = self._available_namespaces()
-        for namespace in self.options.get('namespaces') or []:
+        for namespace in self.config.namespaces:
             if available is not None and namespace not in available:
                 self.log.debug('%s: namespace %s does not exist in this org; skipped', self.name, namespace)
                 continue
@@ -71,7 +66,7 @@ class OrgLimitsCollector(Collector):
                         key, value, limit_namespace = found
                         tags = [tagging.tag('namespace', limit_namespace or namespace), tagging.tag('limit_key', key)]
                         self.gauge(metric, value, tags)
-        if self.options.get('change_requests', True):
+        if self.config.change_requests:
             self._change_requests()
 
     def _available_namespaces(self):

@@ -9,8 +9,6 @@ the queues that both the `queues` and `longest_wait` collectors report.
 
 import re
 
-from datadog_checks.base import ConfigurationError
-
 from .. import tagging
 from ..client import MalformedResponse
 
@@ -19,24 +17,14 @@ LIST_PATH = '/api/v2/routing/queues'
 # The page size is not documented for this endpoint; 100 is the ceiling several routing endpoints document
 # ("Max value is 100"), so it is safe everywhere (UNVERIFIED whether 500 would be accepted).
 PAGE_SIZE = 100
-DEFAULT_REFRESH = 600
-
-
-def section(ctx) -> dict:
-    return ctx.instance.get('queues') or {}
 
 
 class QueueSelection:
     """`queues.queues`: {name: regex searched in the queue name, divisions: [division names or ids]}."""
 
     def __init__(self, option):
-        option = option or {}
-        pattern = option.get('name')
-        try:
-            self.name = re.compile(pattern) if pattern else None
-        except re.error as e:
-            raise ConfigurationError(f'queues -> queues -> name: invalid regular expression {pattern!r}: {e}') from None
-        self.divisions = {str(d).lower() for d in option.get('divisions') or []}
+        self.name = re.compile(option.name) if option.name else None  # compiles: the config model checked it
+        self.divisions = {d.lower() for d in option.divisions or ()}
 
     def __call__(self, queue) -> bool:
         if self.name is not None and not self.name.search(queue['name']):
@@ -48,7 +36,7 @@ class QueueSelection:
 
 def all_queues(ctx) -> list:
     """Every queue of the org, from the shared cache when it is younger than the refresh interval."""
-    refresh = float(section(ctx).get('queue_list_refresh') or DEFAULT_REFRESH)
+    refresh = ctx.config.queues.queue_list_refresh
     cached = ctx.shared.get(SHARED_KEY)
     now = ctx.clock.time()
     if cached is not None and now - cached['at'] < refresh:
@@ -67,7 +55,7 @@ def all_queues(ctx) -> list:
 
 
 def selected_queues(ctx) -> list:
-    selection = QueueSelection(section(ctx).get('queues'))
+    selection = QueueSelection(ctx.config.queues.queues)
     return [q for q in all_queues(ctx) if selection(q)]
 
 

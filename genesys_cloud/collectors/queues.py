@@ -17,7 +17,7 @@ from ..notifications import hub_of
 from ..notifications.topics import queue_topic
 from . import queue_list
 from .base import Collector, pages
-from .queue_list import QueueSelection, queue_tags, results_of, section, selected_queues
+from .queue_list import queue_tags, results_of, selected_queues
 
 PATH = '/api/v2/analytics/queues/observations/query'
 ROUTING_STATUSES = ('OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING', 'COMMUNICATING')
@@ -37,27 +37,19 @@ ROUTING_ACTIVITY = '/api/v2/analytics/routing/activity/query'
 
 class QueuesCollector(Collector):
     name = 'queues'
-    default_interval = 60
     permissions = ('analytics:queueObservation:view',)  # and routing:queue:view for the queue list
-    # batch_size: queueId predicates per query. The platform's maximum is UNVERIFIED (100 is the documented
-    # ceiling of the comparable user aggregates query); lower it if the API answers 400 for large batches.
-    defaults = {'queues': {}, 'batch_size': 100, 'queue_list_refresh': 600}
 
     @classmethod
     def minimum_requests(cls, size):
-        batches = math.ceil(size.queues / cls.defaults['batch_size'])
+        batches = math.ceil(size.queues / cls.default('batch_size'))
         return pages(size.queues, queue_list.PAGE_SIZE) + batches
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        QueueSelection(section(ctx).get('queues'))  # a bad regex is a configuration error, raised at startup
 
     def collect(self):
         queues = selected_queues(self.ctx)
         hub = hub_of(self.ctx)
         if hub is not None:
             return self._collect_live(queues, hub)
-        size = max(1, int(self.options['batch_size']))
+        size = self.config.batch_size
         for start in range(0, len(queues), size):
             batch = queues[start:start + size]
             body = {
@@ -105,7 +97,7 @@ class QueuesCollector(Collector):
                 polled.append((queue, gen))
             else:
                 live[queue['id']] = values
-        size = max(1, int(self.options['batch_size']))
+        size = self.config.batch_size
         for start in range(0, len(polled), size):
             batch = polled[start:start + size]
             body = {

@@ -14,6 +14,7 @@ window of counts rather than counting any twice.
 from datetime import timedelta
 
 from .. import tagging
+from ..clock import iso_utc
 from .base import Collector
 from .oauth_clients import oauth_client_names
 
@@ -25,9 +26,7 @@ METRIC = 'oRateLimitRecorded'
 
 class RateLimitsCollector(Collector):
     name = 'rate_limits'
-    default_interval = 60
     permissions = ('analytics:rateLimitAggregate:view',)
-    defaults = {'window_minutes': 60}
 
     @classmethod
     def minimum_requests(cls, size):
@@ -37,10 +36,10 @@ class RateLimitsCollector(Collector):
         now = self.clock.now()
         epoch = now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = epoch + BUCKET * ((now - epoch) // BUCKET + 1)  # the end of the bucket holding "now"
-        window = max(BUCKET, timedelta(minutes=int(self.options.get('window_minutes') or 60)))
+        window = timedelta(minutes=self.config.window_minutes)
         start = end - BUCKET * -(-window // BUCKET)
         body = {
-            'interval': f'{_iso(start)}/{_iso(end)}',
+            'interval': f'{iso_utc(start)}/{iso_utc(end)}',
             'granularity': GRANULARITY,
             'groupBy': ['namespace', 'limitName', 'entityId'],
             'metrics': [METRIC],
@@ -49,7 +48,7 @@ class RateLimitsCollector(Collector):
 
         seen = self.state.get('seen', shape=dict[str, int])
         baseline = seen is None  # no memory of what was counted: count nothing this once (see module doc)
-        seen = {k: v for k, v in (seen or {}).items() if k.split('|', 1)[0] >= _iso(start)[:19]}
+        seen = {k: v for k, v in (seen or {}).items() if k.split('|', 1)[0] >= iso_utc(start)[:19]}
         new_counts, peaks = {}, {}
         results = data.get('results') if isinstance(data, dict) else None
         for result in results if isinstance(results, list) else []:
@@ -113,5 +112,3 @@ def _stats(bucket):
     return None
 
 
-def _iso(when):
-    return when.strftime('%Y-%m-%dT%H:%M:%S') + 'Z'

@@ -72,7 +72,7 @@ class Billing(BaseModel):
     interval: Optional[int] = Field(None, ge=1)
     license_baseline: Optional[MappingProxyType[str, float]] = None
     license_charges: Optional[MappingProxyType[str, str]] = None
-    license_model: Optional[str] = None
+    license_model: Optional[Literal['concurrent', 'named']] = None
     refresh: Optional[int] = Field(None, ge=1)
 
 
@@ -132,9 +132,9 @@ class ObjectLimits(BaseModel):
         frozen=True,
     )
     enabled: Optional[bool] = None
-    interval: Optional[int] = None
-    parents_per_run: Optional[int] = None
-    top_n: Optional[int] = None
+    interval: Optional[int] = Field(None, ge=1)
+    parents_per_run: Optional[int] = Field(None, ge=1)
+    top_n: Optional[int] = Field(None, ge=1)
 
 
 class OperationalEvents(BaseModel):

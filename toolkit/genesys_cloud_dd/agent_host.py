@@ -7,7 +7,7 @@ they exist and falls back to its test stubs otherwise; the stubs enforce ddev's 
 `genesys-cloud-dd` takes the Agent's code path and accepts every tag the Agent accepts. It must run before
 `datadog_checks.base` is imported: importing the toolkit package does it.
 
-Submissions are kept in RECORDER, per check id, until the runner drains them (cli/runner.py).
+Submissions are kept in RECORDER, per check id, until the runner drains them (check_runner.py).
 """
 
 import sys
@@ -121,8 +121,10 @@ class _AgentServices:
 
     # logging: base's AgentLogHandler on the root logger formats each record and hands it here
     def log(self, message, level):
+        from .fixed_clock import log_time  # not at the top: this module must load before datadog_checks.base
+
         name = self.LEVEL_NAMES.get(level, str(level))
-        stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime())
+        stamp = time.strftime('%Y-%m-%d %H:%M:%S', log_time())
         sys.stderr.write(f'{stamp} {name} {message}\n')
 
     # persistent cache: this process's lifetime (agentless keeps its own in --state-dir)

@@ -118,8 +118,8 @@ class RampResult:
 def ramp(emulator, clock, plan=DEFAULT_PLAN, name='crm-sync'):
     """Run the ramp; the emulator must run on `clock` (a FakeClock) so a minute takes no real minute."""
     from .assets_tools.evaluate import ALERT, evaluate_monitors, load_monitors
-    from .assets_tools.validate import asset_files, project_root
-    from .cli.runner import build_check, run_once
+    from .check_runner import build_check, run_once
+    from .resources import asset_files, project_root
 
     instance = {'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
                 'api_url': emulator.url, 'login_url': emulator.url}

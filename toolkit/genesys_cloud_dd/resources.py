@@ -5,6 +5,7 @@ The wheel carries `assets/`, `metadata.csv`, `manifest.json` and `architect_snip
 works from any directory and finds the same relative paths either way.
 """
 
+import os
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -23,3 +24,13 @@ def project_root() -> str:
 
 def project_path(*parts) -> str:
     return str(Path(project_root(), *parts))
+
+
+def asset_files(root):
+    """{'dashboards': [paths], 'monitors': [paths]} of the project under `root`, sorted."""
+    files = {}
+    for kind in ('dashboards', 'monitors'):
+        directory = os.path.join(root, 'assets', kind)
+        names = sorted(n for n in os.listdir(directory) if n.endswith('.json')) if os.path.isdir(directory) else []
+        files[kind] = [os.path.join(directory, n) for n in names]
+    return files

@@ -31,7 +31,7 @@ class MetricTransformer:
         self.previous = dict(previous or {})  # context key -> [timestamp, value]
 
     def series(self, metrics, timestamp, interval):
-        """metrics: dicts name/type/value/tags (cli.runner.Submissions.metrics) -> series items."""
+        """metrics: dicts name/type/value/tags (check_runner.Submissions.metrics) -> series items."""
         grouped = {}
         for m in metrics:
             key = (m['name'], m['type'], tuple(sorted(m['tags'])))
@@ -107,7 +107,7 @@ def event_item(event, hostname=None):
 
 
 def service_check_item(sc, timestamp, hostname=None):
-    """A captured service check (cli.runner.Submissions.service_checks) -> the v1 check_run body item."""
+    """A captured service check (check_runner.Submissions.service_checks) -> the v1 check_run body item."""
     item = {
         'check': sc['name'],
         'status': STATUS_CODES.get(sc['status'], 3),

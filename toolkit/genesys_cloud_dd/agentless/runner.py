@@ -17,11 +17,10 @@ import logging
 import random
 from dataclasses import dataclass, field
 
-from datadog_checks.genesys_cloud.clock import Clock
 from datadog_checks.genesys_cloud.state import StateStore
 
-from ..cli.preflight import initialize
-from ..cli.runner import RecordedCheck, run_once
+from ..check_runner import RecordedCheck, initialize, run_once
+from ..fixed_clock import toolkit_clock
 from .outbox import Outbox, describe
 from .payloads import MetricTransformer, build_payloads
 from .sender import SendFailed
@@ -65,7 +64,7 @@ class AgentlessRunner:
         self.sender = sender
         self.state_dir = state_dir
         self.interval = interval
-        self.clock = clock or Clock()
+        self.clock = clock or toolkit_clock()
         self._sleep = sleep or self.clock.sleep
         self.hostname = hostname
         self.retries = retries
@@ -81,7 +80,7 @@ class AgentlessRunner:
     # -- setup -----------------------------------------------------------------------------------
 
     def setup(self):
-        """Build and initialize one check per instance; raises cli.preflight.UsageError on a bad config."""
+        """Build and initialize one check per instance; raises errors.UsageError on a bad config."""
         for index, instance in enumerate(self.instances, 1):
             namespace = instance_namespace(instance)
             store = StateStore.in_directory(self.state_dir, namespace) if self.state_dir else memory_store()

@@ -22,8 +22,8 @@ import json
 from dataclasses import dataclass
 
 from ..numbers import readable
+from ..resources import asset_files, project_root
 from . import query as q
-from .validate import asset_files, project_root
 
 OK, WARN, ALERT, NO_DATA = 'OK', 'WARN', 'ALERT', 'NO DATA'
 _ORDER = {ALERT: 0, WARN: 1, NO_DATA: 2, OK: 3}

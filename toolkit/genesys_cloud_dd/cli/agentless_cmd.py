@@ -15,7 +15,8 @@ import signal
 import sys
 import threading
 
-from .preflight import UsageError, add_config_arguments, prepare_run
+from ..errors import UsageError
+from .preflight import add_config_arguments, prepare_run
 
 log = logging.getLogger('genesys_cloud_dd.agentless')
 

@@ -9,9 +9,10 @@ import json
 import sys
 import time
 
+from ..check_runner import build_check, initialize, run_once
+from ..errors import UsageError
 from .output import render_json, render_table
-from .preflight import UsageError, add_config_arguments, initialize, prepare_run
-from .runner import build_check, run_once
+from .preflight import add_config_arguments, prepare_run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

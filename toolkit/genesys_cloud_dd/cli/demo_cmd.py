@@ -5,8 +5,11 @@ the requests the check spent and the recommended monitors that would fire; `--al
 every monitor group.
 """
 
+from ..check_runner import build_check, run_once
+from ..errors import UsageError
 from .output import render_summary, render_table
-from .runner import build_check, run_once
+
+DEMO_INSTANT = '2026-11-20T15:00:00Z'
 
 
 def add_parser(subparsers):
@@ -15,17 +18,27 @@ def add_parser(subparsers):
     parser.add_argument('--queues', type=int, default=8)
     parser.add_argument('--oauth-clients', type=int, default=6)
     parser.add_argument('--seed', type=int, default=42)
+    parser.add_argument('--at', default=DEMO_INSTANT, metavar='ISO8601',
+                        help=f'the UTC instant the demo runs at, on a clock that moves only when the check waits '
+                             f'(default {DEMO_INSTANT}: the same story every day)')
     parser.add_argument('--all', action='store_true', help='print every metric point and every monitor group')
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..emulator import Emulator, OrgOptions
+    from datadog_checks.genesys_cloud.clock import FakeClock
 
+    from ..emulator import Emulator, OrgOptions
+    from ..fixed_clock import parse
+
+    try:
+        clock = FakeClock(parse(args.at))  # the emulator and the check share it: same seed, same instant, same story
+    except UsageError as e:
+        raise UsageError(f'--at: {e}') from None
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients)
     # Async jobs finish on their first poll here, so one run shows every metric; tests cover slow jobs.
-    with Emulator(options, job_polls=0) as emulator:
-        print(f'Genesys Cloud emulator on {emulator.url}: org "{emulator.org.name}", {args.users:,} users, '
+    with Emulator(options, job_polls=0, clock=clock) as emulator:
+        print(f'A local Genesys Cloud emulator at {args.at}: org "{emulator.org.name}", {args.users:,} users, '
               f'{args.queues:,} queues, {args.oauth_clients:,} OAuth clients')
         instance = {
             'client_id': emulator.client_id,
@@ -37,7 +50,7 @@ def run(args) -> int:
             'max_requests_per_minute': 200,
             'notifications': False,  # one run: the channels' first notifications would come after it
         }
-        check = build_check({}, instance)
+        check = build_check({}, instance, clock=clock)
         result = run_once(check)
         print()
         print(render_table(result) if args.all else render_summary(result))

@@ -119,7 +119,7 @@ def run_render(args) -> int:
 
 
 def run_deploy(args) -> int:
-    from datadog_checks.genesys_cloud.client import GenesysApiError, GenesysClient
+    from datadog_checks.genesys_cloud.client import GenesysApiError
 
     from ..flows.deploy import FlowDeployer, mask
     from ..flows.templates import SiteMode
@@ -152,8 +152,16 @@ def run_deploy(args) -> int:
     else:
         site_mode = SiteMode.credential()
     print(f'Genesys Cloud API {api_url} (client {client_id}, secret {mask(client_secret)}); Datadog site {site}')
-    client = GenesysClient.from_settings(api_url=api_url, login_url=login_url, client_id=client_id,
-                                         client_secret=client_secret)
+    from datadog_checks.base import ConfigurationError
+
+    from ..genesys import client_for
+
+    try:  # the check's HTTP (proxy environment variables, timeouts) and its config validation
+        client = client_for({'client_id': client_id, 'client_secret': client_secret, 'api_url': api_url,
+                             'login_url': login_url})
+    except ConfigurationError as exc:
+        _err(f'error: invalid configuration: {str(exc).replace(client_secret, mask(client_secret))}')
+        return 2
     try:
         result = FlowDeployer(client, api_key, site=site, site_mode=site_mode, dry_run=args.dry_run,
                               run_test=not args.no_test).deploy()

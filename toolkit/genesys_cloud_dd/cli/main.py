@@ -9,6 +9,9 @@ import argparse
 import importlib
 import sys
 
+from ..errors import UsageError
+from ..fixed_clock import toolkit_clock
+
 COMMAND_MODULES = (
     'check_cmd',
     'agentless_cmd',
@@ -40,7 +43,12 @@ def main(argv=None):
     if not getattr(args, 'func', None):
         parser.print_help()
         return 2
-    return args.func(args) or 0
+    try:
+        toolkit_clock()  # a GENESYS_CLOUD_DD_CLOCK that is not an instant is said before anything runs
+        return args.func(args) or 0
+    except UsageError as e:
+        print(f'Error: {e}', file=sys.stderr)
+        return 2
 
 
 if __name__ == '__main__':

@@ -2,9 +2,8 @@
 
 import logging
 
-
-class UsageError(Exception):
-    """A mistake in the command line or the config file: the command exits with status 2."""
+from ..errors import UsageError
+from ..fixed_clock import log_times_follow_toolkit_clock
 
 
 def collector_names():
@@ -42,25 +41,12 @@ def add_config_arguments(parser, required=True, help='Agent-style conf.yaml (ini
                              'taken from $GENESYS_CLOUD_CLIENT_SECRET')
 
 
-def initialize(check, instance_label='instance'):
-    """Load the config models and build the client now, so a bad config is reported as such (exit 2).
-
-    Raises UsageError naming the option; the check's own secret sanitizer is applied to the message.
-    """
-    from datadog_checks.base import ConfigurationError
-
-    try:
-        check.run_check_initializations()
-    except ConfigurationError as e:
-        raise UsageError(f'{instance_label}: invalid configuration: {check.sanitize(str(e))}') from None
-
-
 def prepare_run(args):
     """What `check` and `agentless` start with: the log level, `--collectors` and the conf.yaml of `-c`.
 
     Returns (collectors to run or None, init_config, instances); raises UsageError (a ConfigFileError is one).
     """
-    from .runner import load_config
+    from ..check_runner import load_config
 
     configure_logging(args.log_level)
     only = parse_collectors(args.collectors)
@@ -74,6 +60,7 @@ def configure_logging(level_name):
         raise UsageError(f'unknown log level {level_name!r}; use debug, info, warning, error or critical')
     logging.basicConfig(level=level, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     root = logging.getLogger()
+    log_times_follow_toolkit_clock(root)
     root.setLevel(level)
     # Under agent_host, datadog_checks.base put the Agent's handler on the root logger: it hands each line to
     # datadog_agent.log (time and level added there). A terminal reader wants the logger, not file:line.

@@ -17,10 +17,11 @@ command line, config or missing extra.
 
 import os
 import sys
-import time
 
-from .preflight import UsageError, add_config_arguments
-from .runner import load_config
+from ..check_runner import load_config
+from ..errors import UsageError
+from ..fixed_clock import toolkit_clock
+from .preflight import add_config_arguments
 
 MAX_DAYS = 365  # the Usage API keeps a year of history
 INSTALL_EXTRA = ('charts need matplotlib, the toolkit\'s `reports` extra: pip install "genesys-cloud-dd[reports]" '
@@ -99,16 +100,14 @@ def _history(args):
 
 
 def _write(args, client, history):
-    from datadog_checks.genesys_cloud.clock import Clock
-
-    clock = Clock()
+    clock = toolkit_clock()
     me = client.get('/api/v2/tokens/me') or {}
     org = (me.get('organization') or {}).get('name') or ''
     progress = not args.no_progress
     if args.report == 'limits':
         from ..reports import limits
 
-        data = limits.pull_limits(client, args.days, clock.now().date(), time.sleep, progress=progress,
+        data = limits.pull_limits(client, args.days, clock.now().date(), clock.sleep, progress=progress,
                                   history=history, dd_days=args.dd_days)
         data.mitigations = list(args.mitigation)
         data.requested_value = args.requested_value
@@ -119,7 +118,7 @@ def _write(args, client, history):
     else:
         from ..reports import licenses
 
-        data = licenses.pull_licenses(client, clock.now(), time.sleep, progress=progress)
+        data = licenses.pull_licenses(client, clock.now(), clock.sleep, progress=progress)
         files, _, _, summary = licenses.write_report(data, args.output, org_label=org)
         title = 'Projected position at the end of the billing period:'
     print(title)
@@ -134,11 +133,13 @@ def _write(args, client, history):
 
 
 def _client(args):
-    from datadog_checks.genesys_cloud.client import GenesysClient
-    from datadog_checks.genesys_cloud.settings import Settings
+    from datadog_checks.base import ConfigurationError
 
+    from ..genesys import client_for
+
+    init_config = {}
     if args.config:
-        _, instances = load_config(args.config, args.secret_backend_command)
+        init_config, instances = load_config(args.config, args.secret_backend_command)
         if not 1 <= args.instance <= len(instances):
             raise UsageError(f'--instance {args.instance}: the config has {len(instances)} instance(s)')
         instance = instances[args.instance - 1]
@@ -149,11 +150,7 @@ def _client(args):
         if not instance['client_id']:
             raise UsageError('give -c conf.yaml or set GENESYS_CLOUD_CLIENT_ID, GENESYS_CLOUD_CLIENT_SECRET and '
                              'GENESYS_CLOUD_REGION')
-    from datadog_checks.base import ConfigurationError
-
     try:
-        settings = Settings.from_instance(instance)
+        return client_for(instance, init_config)
     except ConfigurationError as e:
         raise UsageError(f'invalid configuration: {e}') from None
-    return GenesysClient.from_settings(settings.api_url, settings.login_url, settings.client_id,
-                                       settings.client_secret, max_requests_per_minute=settings.max_requests_per_minute)

@@ -10,6 +10,7 @@ import threading
 
 from datadog_checks.genesys_cloud.clock import FakeClock
 
+from ..fixed_clock import toolkit_clock
 from .org import OrgOptions
 from .server import Emulator
 from .validation import parse_instant
@@ -50,7 +51,7 @@ def main(argv=None):
 
 
 def run(args):
-    clock = FakeClock(parse_instant(args.fake_clock, '--fake-clock')) if args.fake_clock else None
+    clock = FakeClock(parse_instant(args.fake_clock, '--fake-clock')) if args.fake_clock else toolkit_clock()
     options = OrgOptions(seed=args.seed, users=args.users, queues=args.queues, oauth_clients=args.oauth_clients,
                          divisions=args.divisions, days=args.days)
     emulator = Emulator(options, client_id=args.client_id, client_secret=args.client_secret, clock=clock,

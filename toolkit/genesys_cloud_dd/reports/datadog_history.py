@@ -1,4 +1,5 @@
-"""Metric history from Datadog (`GET /api/v1/query`), the optional finest evidence of the limits pack.
+"""Metric history from Datadog (`GET /api/v1/query` through datadog-api-client's MetricsApi), the optional
+finest evidence of the limits pack.
 
 What the check, the companion module and the object-limits collector sent to Datadog is queried back:
 `genesys_cloud.velocity.*` per minute (the companion, one count per API request and per 429) and
@@ -6,15 +7,14 @@ What the check, the companion module and the object-limits collector sent to Dat
 application key with `timeseries_query`); the site from DD_SITE, or any base URL with `--dd-url` (a local fake
 in the tests). Datadog returns at most about 1,500 points a series, so per-minute series are asked one UTC day
 at a time (1,440 points). Answers are validated: a series or point of the wrong shape is skipped with one log
-line naming it.
+line naming it (the client hands over the answer's JSON unparsed, so one bad series never costs the others).
 """
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-
-import requests
 
 from .pull import midnight_utc
 
@@ -38,11 +38,19 @@ class Series:
 
 class MetricsHistory:
     def __init__(self, url, api_key, app_key, timeout=30.0):
+        from datadog_api_client import ApiClient, Configuration
+        from datadog_api_client.v1.api.metrics_api import MetricsApi
+
         self.url = url.rstrip('/')
-        self._headers = {'DD-API-KEY': api_key, 'DD-APPLICATION-KEY': app_key, 'Accept': 'application/json'}
+        configuration = Configuration(host=self.url)
+        configuration.api_key['apiKeyAuth'] = api_key
+        configuration.api_key['appKeyAuth'] = app_key
+        configuration.request_timeout = timeout
+        # The raw answer: its series are checked one by one (_series) rather than all-or-nothing by the models.
+        configuration.preload_content = False
+        self._api = MetricsApi(ApiClient(configuration))
         self.timeout = timeout
         self.requests_made = 0
-        self._session = requests.Session()
 
     @classmethod
     def from_environment(cls, dd_url=None, environ=None):
@@ -59,20 +67,27 @@ class MetricsHistory:
         return cls(dd_url or f'https://api.{environ.get("DD_SITE") or "datadoghq.com"}', api_key, app_key)
 
     def query(self, query, start: datetime, end: datetime):
-        params = {'from': int(start.timestamp()), 'to': int(end.timestamp()), 'query': query}
+        from datadog_api_client.exceptions import ApiException, ApiValueError
+
         self.requests_made += 1
         try:
-            response = self._session.get(f'{self.url}/api/v1/query', params=params, headers=self._headers,
-                                         timeout=self.timeout)
-        except requests.RequestException as e:
+            response = self._api.query_metrics(int(start.timestamp()), int(end.timestamp()), query)
+            raw = response.data
+            response.release_conn()
+        except ApiValueError:  # a key is empty: the client refuses before sending anything
+            raise DatadogHistoryError('Datadog metrics query: not sent, a key is empty; check DD_API_KEY, DD_APP_KEY '
+                                      '(timeseries_query) and DD_SITE') from None
+        except ApiException as e:
+            if e.status in (401, 403):
+                raise DatadogHistoryError(f'Datadog metrics query: HTTP {e.status}; check DD_API_KEY, '
+                                          'DD_APP_KEY (timeseries_query) and DD_SITE') from None
+            if e.status:
+                raise DatadogHistoryError(f'Datadog metrics query: HTTP {e.status}') from None
+            raise DatadogHistoryError('Datadog metrics query: unreachable (TLS)') from None
+        except Exception as e:  # connection refused, timeout, DNS: urllib3's errors, raised through the client
             raise DatadogHistoryError(f'Datadog metrics query: unreachable ({type(e).__name__})') from None
-        if response.status_code in (401, 403):
-            raise DatadogHistoryError(f'Datadog metrics query: HTTP {response.status_code}; check DD_API_KEY, '
-                                      'DD_APP_KEY (timeseries_query) and DD_SITE')
-        if response.status_code != 200:
-            raise DatadogHistoryError(f'Datadog metrics query: HTTP {response.status_code}')
         try:
-            body = response.json()
+            body = json.loads(raw)
         except ValueError:
             raise DatadogHistoryError('Datadog metrics query: the answer is not JSON') from None
         if not isinstance(body, dict) or not isinstance(body.get('series', []), list):

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from datadog_checks.genesys_cloud.client import ApiUnreachable, AuthenticationError, GenesysApiError
+from datadog_checks.genesys_cloud.clock import iso_utc
 from datadog_checks.genesys_cloud.collectors.licensing_support import linear_projection
+from datadog_checks.genesys_cloud.periods import (
+    PROJECTION_MIN_HOURS,
+    PROJECTION_MIN_SHARE,
+    current_period,
+    parse_periods,
+    projection_ready,
+    projection_ready_at,
+)
 
 from .. import numbers as n
 from . import charts
@@ -52,15 +61,8 @@ class LicensesData:
 
     @property
     def open_period(self):
-        return next((p for p in self.periods if p.status == 'Open'), self.periods[-1] if self.periods else None)
-
-
-def _day(text):
-    return datetime.fromisoformat(str(text)[:10]).replace(tzinfo=timezone.utc)
-
-
-def _iso(when):
-    return when.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+        """The current period by the check's rule (genesys_cloud/periods.py), or None."""
+        return current_period(self.periods, self.now)
 
 
 def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesData:
@@ -74,16 +76,12 @@ def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesDat
         data.notes.append(f'billing contracts: not available ({e})')
     contract = next((c for c in contracts if c.get('status') == 'Active'), contracts[0] if contracts else None)
     if contract:
-        for p in sorted(contract.get('billingPeriods') or [], key=lambda p: p.get('dateStart', '')):
-            period = Period(p['id'], _day(p['dateStart']), _day(p['dateEnd']), p.get('status', ''))
+        skipped = lambda entry, why: data.notes.append(f'billing period {str(entry)[:80]}: skipped ({why})')  # noqa: E731
+        for p in parse_periods(contract.get('billingPeriods'), skipped):
+            period = Period(p.id, p.start, p.end, p.status)
             detail = client.get(f'{CONTRACTS}/{contract["id"]}/billingperiods/{period.id}') or {}
             period.charges = detail.get('charges') or []
-            # dateEnd: the contracts API gives the last day or the next period's first day; keep periods contiguous.
             data.periods.append(period)
-        for before, after in zip(data.periods, data.periods[1:]):
-            before.end = after.start
-        if data.periods and data.periods[-1].end <= data.periods[-1].start + timedelta(days=1):
-            data.periods[-1].end = _next_month(data.periods[-1].start)
     elif not data.notes:
         data.notes.append('billing contracts: the org has no contract in the API; purchased quantities unknown')
     period = data.open_period
@@ -97,8 +95,8 @@ def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesDat
     try:
         for day in days:
             end = min(day + timedelta(days=1), now)
-            report = wait_for_job(client, BILLABLE, sleep, params={'startDate': _iso(start), 'endDate': _iso(end)},
-                                  timeout=120)
+            params = {'startDate': iso_utc(start), 'endDate': iso_utc(end)}
+            report = wait_for_job(client, BILLABLE, sleep, params=params, timeout=120)
             for usage in report.get('usages') or []:
                 data.daily.setdefault(usage['name'], []).append((day.date(), float(usage.get('totalUsage') or 0)))
             bar.step(day.date().isoformat())
@@ -114,11 +112,6 @@ def pull_licenses(client, now, sleep, progress=True, stream=None) -> LicensesDat
     return data
 
 
-def _next_month(when):
-    index = when.year * 12 + when.month
-    return when.replace(year=index // 12, month=index % 12 + 1)
-
-
 @dataclass
 class ChargeOutlook:
     name: str
@@ -128,6 +121,7 @@ class ChargeOutlook:
     projected: float
     overage_rate: float
     currency: str
+    withheld: str = ''  # why no projection is made yet ('' once one is): `projected` is then the consumed quantity
 
     @property
     def projected_overage(self):
@@ -151,11 +145,20 @@ def outlook(data):
             first_day, first_value = series[0]
             anchor = ((datetime.combine(first_day, datetime.min.time(), tzinfo=timezone.utc)
                        + timedelta(days=1)).timestamp(), first_value)
-        projected = linear_projection(consumed, data.now, period.start, period.end, anchor=anchor,
-                                      cumulative=cumulative)
+        withheld = '' if projection_ready(data.now, period.start, period.end) else _withheld(data.now, period)
+        projected = consumed if withheld else linear_projection(consumed, data.now, period.start, period.end,
+                                                                anchor=anchor, cumulative=cumulative)
         result.append(ChargeOutlook(name, unit, float(charge.get('prepaidQuantity') or 0), consumed, projected,
-                                    float(charge.get('overageRate') or 0), charge.get('overageCurrency') or ''))
+                                    float(charge.get('overageRate') or 0), charge.get('overageCurrency') or '',
+                                    withheld))
     return result
+
+
+def _withheld(now, period):
+    hours = max(0.0, (now - period.start).total_seconds() / 3600)
+    return (f'no projection before {n.iso(projection_ready_at(period.start, period.end))}: '
+            f'{n.amount(hours)} hours of the period have elapsed, a projection needs {PROJECTION_MIN_HOURS} hours '
+            f'and {PROJECTION_MIN_SHARE:.0%} of the period')
 
 
 def _is_level(unit):
@@ -236,8 +239,10 @@ def write_report(data, out_dir, org_label=''):
             continue
         days = [d for d, _ in series]
         values = [v for _, v in series]
-        projection = ((period.end - timedelta(days=1)).date(), o.projected) if o and period else None
-        if o and o.purchased:
+        projection = ((period.end - timedelta(days=1)).date(), o.projected) if o and period and not o.withheld else None
+        if o and o.withheld:
+            title = f'{name}: {_qty(round(values[-1]), unit)} so far; {o.withheld}'
+        elif o and o.purchased:
             title = (f'{name}: projected {_qty(round(o.projected), unit)} at period end, '
                      + (f'{n.count(o.projected_overage)} over the {n.count(o.purchased)} purchased'
                         if o.projected_overage else f'within the {n.count(o.purchased)} purchased'))
@@ -254,7 +259,7 @@ def write_report(data, out_dir, org_label=''):
     # Beyond a purchased quantity it is overage; with nothing purchased every unit is billed as used.
     costs = sorted(((o.name, o.projected_overage * o.overage_rate, o.currency,
                      'overage' if o.purchased else 'billed as used') for o in outlooks
-                    if o.projected_overage and o.overage_rate), key=lambda t: (-t[1], t[0]))
+                    if o.projected_overage and o.overage_rate and not o.withheld), key=lambda t: (-t[1], t[0]))
     total_cost = sum(c[1] for c in costs)
     currency = costs[0][2] if costs else ''
     if costs:
@@ -296,7 +301,7 @@ def write_report(data, out_dir, org_label=''):
     doc.table(('charge', 'purchased', 'consumed so far', 'projected at period end', 'projected overage',
                'overage cost'),
               [(o.name, _qty(o.purchased, o.unit) if o.purchased else 'nothing prepaid', _qty(o.consumed, o.unit),
-                _qty(o.projected, o.unit),
+                'withheld (too early in the period)' if o.withheld else _qty(o.projected, o.unit),
                 _qty(o.projected_overage, o.unit) if o.purchased else 'none (billed as used)',
                 n.money(o.projected_overage * o.overage_rate, o.currency) if o.projected_overage and o.overage_rate
                 else '') for o in outlooks])
@@ -320,6 +325,9 @@ def write_report(data, out_dir, org_label=''):
 def _outlook_line(o):
     if not o.purchased:
         return f'{o.name}: {_qty(o.consumed, o.unit)} so far, nothing prepaid (billed as used)'
+    if o.withheld:
+        return (f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased ({n.percent(o.consumed, o.purchased)}); '
+                f'{o.withheld}')
     line = (f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased '
             f'({n.percent(o.consumed, o.purchased)}); projected {_qty(o.projected, o.unit)} at period end')
     if o.projected_overage:
@@ -335,7 +343,9 @@ def _paragraph(data, outlooks, costs, total_cost, currency):
         return ['No billing contract period is visible to this OAuth client: nothing to compare or project.']
     out.append(f'Open billing period {_period_label(period)}, as of {n.iso(data.now)}.')
     for o in outlooks:
-        if _is_level(o.unit) and o.purchased:
+        if o.withheld and o.purchased:
+            out.append(f'{o.name}: {_of(o.consumed, o.purchased, o.unit)} purchased so far; {o.withheld}.')
+        elif _is_level(o.unit) and o.purchased:
             out.append(f'{o.name}: billable peak so far {_of(o.consumed, o.purchased, o.unit)} purchased '
                        f'(30-minute rule, below), projected {_qty(o.projected, o.unit)} at period end'
                        + (f', {_qty(o.projected_overage, o.unit)} over' if o.projected_overage else '') + '.')

@@ -10,14 +10,17 @@
 - Billing: one Active contract with monthly periods (1st of the month UTC); the Open period's charges are a
   concurrent CX licence, AI tokens consumed at a steady daily rate, and voice minutes. `has_contracts=False`
   models an org whose contract API lists nothing, so the check falls back to the billable usage report,
-  which answers InProgress for its first `emulator.jobs.running_polls` requests per window.
+  which answers InProgress for its first `emulator.jobs.running_polls` requests per window. `close_lag` keeps
+  the period that ended last Open for that many seconds after its end, as a period that closes late does.
 """
 
 import math
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+
+from datadog_checks.genesys_cloud.periods import Period, add_months, current_period, month_start
 
 from .contact_center import agent_state, id_int, make_uuid, mix, unit
 
@@ -51,15 +54,6 @@ class Span:
     presence: str
 
 
-def month_start(when: datetime) -> datetime:
-    return datetime(when.year, when.month, 1, tzinfo=timezone.utc)
-
-
-def add_month(when: datetime, months=1) -> datetime:
-    index = when.year * 12 + when.month - 1 + months
-    return when.replace(year=index // 12, month=index % 12 + 1)
-
-
 class Licensing:
     def __init__(self, org):
         self.org = org
@@ -70,6 +64,7 @@ class Licensing:
         self.spans = []
         self.hold_at = None
         self.has_contracts = True
+        self.close_lag = 0.0  # seconds the period that ended last stays Open (a late close)
         self._cache_t, self._cache = None, {}
         # The same ids contact_center gives organization presences (one per system presence).
         self._presence_ids = {p: make_uuid(org.options.seed, 50, i) for i, p in enumerate(PRESENCE_DISPLAY)}
@@ -167,14 +162,24 @@ class Licensing:
     # -- billing ----------------------------------------------------------------------------------
 
     def periods(self, now: datetime):
-        """(id, start, end exclusive, status) of the contract's last three monthly periods."""
+        """(id, start, end exclusive, status) of the contract's last three monthly periods. The period that ended
+        last stays Open for `close_lag` seconds after its end, as a late-closing period does."""
         current = month_start(now)
         result = []
         for back in (2, 1, 0):
-            start = add_month(current, -back)
-            result.append((make_uuid(self.seed, 61, start.year, start.month), start, add_month(start),
-                           'Open' if back == 0 else 'Closed'))
+            start = add_months(current, -back)
+            end = add_months(start, 1)
+            still_open = back == 0 or (back == 1 and now.timestamp() < end.timestamp() + self.close_lag)
+            result.append((make_uuid(self.seed, 61, start.year, start.month), start, end,
+                           'Open' if still_open else 'Closed'))
         return result
+
+    def current_period(self, now: datetime):
+        """(id, start, end, status) of the period the check and the packs must read at `now`: the one rule of
+        genesys_cloud/periods.py applied to what the contract lists."""
+        listed = self.periods(now)
+        chosen = current_period([Period(*p) for p in listed], now)
+        return next(p for p in listed if p[0] == chosen.id)
 
     def period(self, period_id, now):
         return next((p for p in self.periods(now) if p[0] == period_id), None)

@@ -12,7 +12,7 @@ import os
 import re
 import subprocess
 
-from .preflight import UsageError
+from .errors import UsageError
 
 HANDLE = re.compile(r'^\s*ENC\[(.+)\]\s*$')
 BACKEND_ENV = 'DD_SECRET_BACKEND_COMMAND'

@@ -1,12 +1,18 @@
-"""Run the check outside the Agent exactly as the Agent would, and capture what it submits."""
+"""Run the check outside the Agent exactly as the Agent would, and capture what it submits.
+
+The library under `check`, `agentless`, `demo`, asset validation's catalog runs and the companion scenes: an
+Agent-style conf.yaml read with its ENC[] values resolved (secrets.py), the check built and initialized, one run's
+submissions drained from the recorder (agent_host). It knows nothing of the command line.
+"""
 
 from dataclasses import dataclass, field
 
 import yaml
 from datadog_checks.genesys_cloud.check import GenesysCloudCheck
 
-from ..agent_host import AGGREGATOR, RECORDER
-from .preflight import UsageError
+from .agent_host import AGGREGATOR, RECORDER
+from .errors import ConfigFileError, UsageError
+from .fixed_clock import toolkit_clock
 
 
 class RecordedCheck(GenesysCloudCheck):
@@ -32,12 +38,8 @@ class Submissions:
         return any(sc['status'] == 'CRITICAL' for sc in self.service_checks)
 
 
-class ConfigFileError(UsageError):
-    """The config file cannot be read or has no instances (a usage error: exit status 2)."""
-
-
 def load_config(path, secret_backend=None):
-    """Read an Agent-style conf.yaml (`init_config` + `instances`), ENC[] values resolved (cli/secrets.py)."""
+    """Read an Agent-style conf.yaml (`init_config` + `instances`), ENC[] values resolved (secrets.py)."""
     from .secrets import resolve
 
     try:
@@ -57,9 +59,23 @@ def load_config(path, secret_backend=None):
 
 
 def build_check(init_config, instance, **kwargs):
+    kwargs.setdefault('clock', toolkit_clock())
     check = RecordedCheck('genesys_cloud', init_config, [instance], **kwargs)
     check.check_id = f'genesys_cloud:{_instance_digest(instance)}'
     return check
+
+
+def initialize(check, instance_label='instance'):
+    """Load the config models and build the client now, so a bad config is reported as such (exit 2).
+
+    Raises UsageError naming the option; the check's own secret sanitizer is applied to the message.
+    """
+    from datadog_checks.base import ConfigurationError
+
+    try:
+        check.run_check_initializations()
+    except ConfigurationError as e:
+        raise UsageError(f'{instance_label}: invalid configuration: {check.sanitize(str(e))}') from None
 
 
 def run_once(check, only=None) -> Submissions:

@@ -1,0 +1,118 @@
+"""`report` builds its HTTP as the check does: the instance's proxy (and TLS, timeouts) through RequestsWrapper.
+
+A real forward proxy on loopback (absolute-form requests, as a client sends them to an HTTP proxy) relays to the
+emulator and records what it relayed; `genesys-cloud-dd report` runs as a subprocess with only the conf.yaml
+naming the proxy (no proxy environment variables).
+"""
+
+import http.client
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from datadog_checks.genesys_cloud.clock import Clock
+
+from genesys_cloud_dd.emulator import Emulator, OrgOptions
+
+HOP_BY_HOP = {'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer',
+              'transfer-encoding', 'upgrade'}
+PROXY_ENV = ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY')
+
+
+class ForwardProxy:
+    """An HTTP forward proxy: relays `GET http://host:port/path` to host:port and records (method, url)."""
+
+    def __init__(self):
+        self.relayed = []
+        self.refused = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _relay(self):
+                target = urlsplit(self.path)
+                if target.scheme != 'http' or not target.netloc:  # not a proxy request: a direct one
+                    proxy.refused.append(self.path)
+                    self.send_error(400, 'this is a proxy: absolute URLs only')
+                    return
+                body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {'host'}}
+                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                path = target.path + (f'?{target.query}' if target.query else '')
+                upstream.request(self.command, path, body=body or None, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                proxy.relayed.append((self.command, self.path))
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in HOP_BY_HOP | {'content-length'}:
+                        self.send_header(key, value)
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
+
+        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def emulator():
+    with Emulator(OrgOptions(seed=3, users=10, queues=2, oauth_clients=4, days=40), clock=Clock(),
+                  job_polls=0) as emu:
+        yield emu
+
+
+def report(conf, out):
+    env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_ENV}
+    return subprocess.run([sys.executable, '-m', 'genesys_cloud_dd.cli', 'report', 'licenses', '-c', str(conf),
+                           '-o', str(out), '--no-progress'], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_report_reaches_genesys_through_the_instances_proxy(emulator, tmp_path):
+    with ForwardProxy() as proxy:
+        conf = tmp_path / 'conf.yaml'
+        conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [{
+            'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
+            'api_url': emulator.url, 'login_url': emulator.url, 'max_requests_per_minute': 1000,
+            'proxy': {'http': proxy.url, 'https': proxy.url}, 'timeout': 30}]}))
+        proc = report(conf, tmp_path / 'pack')
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / 'pack' / 'report.md').is_file()
+    # Every request the emulator answered came through the proxy: the token first, then the API.
+    assert proxy.refused == []
+    assert len(proxy.relayed) == sum(emulator.requests.values()) > 2
+    assert proxy.relayed[0] == ('POST', f'{emulator.url}/oauth/token')
+    assert ('GET', f'{emulator.url}/api/v2/tokens/me') in proxy.relayed
+    assert emulator.client_secret not in proc.stdout + proc.stderr
+
+
+def test_skip_proxy_goes_direct(emulator, tmp_path):
+    # The same conf with the Agent's `skip_proxy`: the proxy sees nothing, as with the check.
+    with ForwardProxy() as proxy:
+        conf = tmp_path / 'conf.yaml'
+        conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [{
+            'client_id': emulator.client_id, 'client_secret': emulator.client_secret,
+            'api_url': emulator.url, 'login_url': emulator.url, 'max_requests_per_minute': 1000,
+            'proxy': {'http': proxy.url}, 'skip_proxy': True}]}))
+        proc = report(conf, tmp_path / 'pack')
+    assert proc.returncode == 0, proc.stderr
+    assert proxy.relayed == [] and sum(emulator.requests.values()) > 2
