@@ -345,3 +345,15 @@ def test_rest_fault_falls_back_to_polling(endpoint, fault, make_check, dd_run_ch
     record(f'notifications: {endpoint} {fault}', 'polled meanwhile, WARNING, 1 log line',
            'values = truth, WARNING, 1 log line, live again after the fault')
     check.cancel()
+
+
+@pytest.mark.parametrize('org_options', [OrgOptions(seed=11, users=20, queues=250)], ids=['250 queues'])
+def test_queue_list_resumes_across_runs_when_the_budget_ends_it(make_check, dd_run_check, aggregator, emulator,
+                                                                  clock):
+    # 3 pages, 2 requests a minute: the listing spans runs and continues where it stopped, never from page 1.
+    check = make_check(max_requests_per_minute=2, **only('queues'))
+    for _ in range(6):
+        dd_run_check(check)
+        clock.advance(60)
+    assert emulator.requests['GET /api/v2/routing/queues'] == 3
+    assert len(check.collectors[0].ctx.shared['queue_list']['queues']) == 250
