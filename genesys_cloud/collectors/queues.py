@@ -86,9 +86,7 @@ class QueuesCollector(Collector):
         agents = {}
         for result in results_of(self.client.post(ROUTING_ACTIVITY, body), ROUTING_ACTIVITY):
             queue_id = (result.get('group') or {}).get('queueId')
-            agents.setdefault(queue_id, []).extend(
-                {'metric': e.get('metric'), 'qualifier': e.get('qualifier'), 'stats': {'count': e.get('count') or 0}}
-                for e in result.get('data') or [] if isinstance(e, dict))
+            agents.setdefault(queue_id, []).extend(e for e in result.get('data') or [] if isinstance(e, dict))
         live, polled = {}, []
         for queue in queues:
             gen = hub.gen(queue_topic(queue['id']))
@@ -159,4 +157,6 @@ def _conversation_counts(results) -> dict:
 
 
 def _count(entry):
-    return (entry.get('stats') or {}).get('count') or 0
+    """An entry's count: under `stats` in observation answers, at the top in routing activity answers."""
+    stats = entry.get('stats')
+    return (stats.get('count') if isinstance(stats, dict) else entry.get('count')) or 0
