@@ -264,6 +264,27 @@ def test_channel_removed_by_a_21st_is_recreated(make_check, dd_run_check, aggreg
     record('notifications: channel removed by a 21st', 'new channel, polled meanwhile', 'recreated, values = truth')
 
 
+def test_channels_taken_again_and_again_are_left_to_polling(make_check, dd_run_check, aggregator, emulator, clock):
+    """Another Agent on the same OAuth client: recreating our channel would remove theirs, and so on forever."""
+    check = live_check(make_check, dd_run_check, clock)
+    with EmulatorApi(emulator) as api:
+        for _ in range(3):
+            [channel] = check.notifications.channels.values()
+            for _ in range(20):
+                api.post('/api/v2/notifications/channels')
+            wait_for(lambda: channel.connection.gone, 'the socket to find its channel gone')
+            next_minute(check, dd_run_check, aggregator, emulator, clock)
+            wait_for(lambda: connected(check) or not check.notifications.channels, 'the next channel')
+    assert emulator.requests[CHANNELS] == 0  # the third loss within the hour: not recreated
+    assert_matches_truth(aggregator, emulator, clock)  # polled
+    status = can_connect(aggregator)
+    assert status.status == AgentCheck.WARNING and 'give the check its own OAuth client' in status.message
+    next_minute(check, dd_run_check, aggregator, emulator, clock, seconds=3600)
+    assert emulator.requests[CHANNELS] == 1  # an hour later it tries again
+    record('notifications: channels taken again and again (two users of one OAuth client)',
+           'stop recreating for an hour, WARNING', 'polled, WARNING, retried after the hour')
+
+
 def test_socket_closing_reconnects_at_once(make_check, dd_run_check, aggregator, emulator, clock):
     check = live_check(make_check, dd_run_check, clock)
     [channel] = check.notifications.channels.values()

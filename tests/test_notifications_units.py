@@ -170,3 +170,19 @@ def test_available_topics_list_permissions(api):  # noqa: F811
 def test_no_requests_library_reaches_the_socket_without_a_channel(emu):  # noqa: F811
     response = requests.get(f'http://{emu.notifications.host}:{emu.notifications.port}/channels/nope', timeout=5)
     assert response.status_code in (404, 426)
+
+
+@pytest.mark.parametrize('api_url, uri, accepted', [
+    ('https://api.mypurecloud.com', 'wss://streaming.mypurecloud.com/channels/streaming-0-x', True),
+    ('https://api.mypurecloud.com', 'ws://streaming.mypurecloud.com/channels/streaming-0-x', False),
+    (None, 'ws://streaming.mypurecloud.com/channels/streaming-0-x', False),
+    ('http://127.0.0.1:8080', 'ws://127.0.0.1:9/channels/streaming-0-x', True),
+    ('https://api.mypurecloud.com', 'https://streaming.mypurecloud.com/channels/x', False),
+])
+def test_a_tls_deployment_never_takes_a_plain_websocket(api_url, uri, accepted):
+    from types import SimpleNamespace
+
+    from datadog_checks.genesys_cloud.collectors.notifications import NotificationsCollector
+
+    collector = SimpleNamespace(ctx=SimpleNamespace(config=SimpleNamespace(api_url=api_url)))
+    assert NotificationsCollector._acceptable(collector, uri) is accepted

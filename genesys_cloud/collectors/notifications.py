@@ -25,7 +25,10 @@ USER_PAGE_SIZE = 500
 USER_REFRESH = 3600  # seconds between user listings (new users get a topic within the hour)
 RENEW_BEFORE = 3600  # resubscribe this long before a channel expires
 RETRY_REJECTED = 600  # seconds before topics that were rejected are asked for again (a role may have changed)
-HEAD_AFTER_FAILURES = 3  # failed connection attempts in a row before asking whether the channel still exists
+HEAD_AFTER_FAILURES = 3
+# Channels lost this often within an hour are being taken by someone else (another Agent or integration on the
+# same OAuth client opening channels: the 21st removes the oldest); recreating them would take theirs in turn.
+MAX_LOSSES_PER_HOUR = 3  # failed connection attempts in a row before asking whether the channel still exists
 
 
 class NotificationsCollector(Collector):
@@ -45,6 +48,7 @@ class NotificationsCollector(Collector):
         self._users = None  # {'at', 'ids', 'total'}: the last complete user listing
         self._scan = None  # the listing in progress (resumed after a budget deferral)
         self._received = self._reconnects = 0
+        self._losses = []  # the check's clock each time a channel was found gone
 
     @property
     def enabled(self) -> bool:
@@ -78,9 +82,19 @@ class NotificationsCollector(Collector):
         connection = channel.connection if channel else None
         if connection is not None and not connection.connected and (
                 connection.gone or (connection.failures >= HEAD_AFTER_FAILURES and not self._exists(channel))):
-            self.log.info('notifications: channel %s is gone (%s); creating another', channel.id,
-                          connection.last_error or 'not found')
+            self.log.info('notifications: channel %s is gone (%s)', channel.id, connection.last_error or 'not found')
+            self.hub.remove(slot)
+            self._losses.append(self.clock.time())
             channel = None
+        if channel is None:
+            now = self.clock.time()
+            self._losses = [t for t in self._losses if now - t < 3600]
+            if len(self._losses) >= MAX_LOSSES_PER_HOUR:
+                problems.append(f'channel {slot + 1} ({_describe(topics)}) not recreated: {len(self._losses)} '
+                                'channels were removed within the hour, so something else on this OAuth client is '
+                                'opening channels (20 at most; a 21st removes the oldest); give the check its own '
+                                'OAuth client')
+                return
         try:
             if channel is None:
                 channel = self._create()
@@ -91,6 +105,7 @@ class NotificationsCollector(Collector):
                 self._subscribe(slot, channel, topics)
         except NotFound:  # removed between our check and the PUT (a 21st channel elsewhere, or expired)
             self.hub.remove(slot)
+            self._losses.append(self.clock.time())
             channel = self._create()
             self.hub.install(slot, channel)
             self._subscribe(slot, channel, topics)
@@ -127,7 +142,7 @@ class NotificationsCollector(Collector):
         wanted = set(topics)
         permitted, rejected = set(), {}
         for entity in entities:
-            if not isinstance(entity, dict) or entity.get('id') not in wanted:
+            if not isinstance(entity, dict) or not isinstance(entity.get('id'), str) or entity['id'] not in wanted:
                 continue
             if entity.get('state') == 'Rejected':
                 missing = entity.get('missingPermissions')
