@@ -272,7 +272,7 @@ def test_channels_taken_again_and_again_are_left_to_polling(make_check, dd_run_c
             [channel] = check.notifications.channels.values()
             for _ in range(20):
                 api.post('/api/v2/notifications/channels')
-            wait_for(lambda: channel.connection.gone, 'the socket to find its channel gone')
+            wait_for(lambda channel=channel: channel.connection.gone, 'the socket to find its channel gone')
             next_minute(check, dd_run_check, aggregator, emulator, clock)
             wait_for(lambda: connected(check) or not check.notifications.channels, 'the next channel')
     assert emulator.requests[CHANNELS] == 0  # the third loss within the hour: not recreated
