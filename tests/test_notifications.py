@@ -378,3 +378,12 @@ def test_queue_list_resumes_across_runs_when_the_budget_ends_it(make_check, dd_r
         clock.advance(60)
     assert emulator.requests['GET /api/v2/routing/queues'] == 3
     assert len(check.collectors[0].ctx.shared['queue_list']['queues']) == 250
+
+
+def test_user_topics_come_from_concurrent_usage_listing(make_check, dd_run_check, emulator, clock):
+    check = make_check(notifications=True, **only('agents', 'concurrent_usage'))
+    dd_run_check(check)  # concurrent_usage lists the users after the notifications collector ran
+    clock.advance(60)
+    dd_run_check(check)
+    assert emulator.requests['GET /api/v2/users'] == 1  # one listing for both
+    assert len(check.notifications.user_ids) == 60 and check.notifications.plan.users_left_out == 0

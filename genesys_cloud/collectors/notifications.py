@@ -17,12 +17,14 @@ from ..notifications import planner
 from ..notifications.hub import Channel
 from ..notifications.topics import CHANNEL_LIFETIME, epoch, parse_topic
 from .base import Collector, pages
+from .licensing_support import SHARED_USER_IDS
 from .queue_list import selected_queues
 
 CHANNELS = '/api/v2/notifications/channels'
 USERS = '/api/v2/users'
 USER_PAGE_SIZE = 500
 USER_REFRESH = 3600  # seconds between user listings (new users get a topic within the hour)
+USER_WAIT_RUNS = 15  # runs to wait for concurrent_usage's listing before paging the users ourselves
 RENEW_BEFORE = 3600  # resubscribe this long before a channel expires
 RETRY_REJECTED = 600  # seconds before topics that were rejected are asked for again (a role may have changed)
 HEAD_AFTER_FAILURES = 3
@@ -49,6 +51,7 @@ class NotificationsCollector(Collector):
         self._scan = None  # the listing in progress (resumed after a budget deferral)
         self._received = self._reconnects = 0
         self._losses = []  # the check's clock each time a channel was found gone
+        self._waited = 0  # runs spent waiting for concurrent_usage's first user listing
 
     @property
     def enabled(self) -> bool:
@@ -60,6 +63,8 @@ class NotificationsCollector(Collector):
 
     def collect(self):
         queue_ids = [q['id'] for q in selected_queues(self.ctx)]
+        if self._users is None or self.clock.time() - self._users['at'] >= USER_REFRESH:
+            self._adopt(planner.user_capacity(len(queue_ids)))  # no request: what concurrent_usage listed
         users = self._users or {'ids': [], 'total': 0}
         plan = planner.plan(queue_ids, users['ids'], users['total'])
         problems = []
@@ -172,6 +177,11 @@ class NotificationsCollector(Collector):
         if self._users is not None and now - self._users['at'] < USER_REFRESH:
             return
         capacity = planner.user_capacity(queue_topics)
+        if self._adopt(capacity):
+            return
+        if self._concurrent_usage_lists() and self._users is None and self._waited < USER_WAIT_RUNS:
+            self._waited += 1
+            return  # its first listing will come (a large org's takes a few runs of budget)
         scan = self._scan
         if scan is None:
             scan = self._scan = {'page': 1, 'ids': [], 'seen': 0, 'guard': PageGuard(f'GET {USERS}')}
@@ -200,6 +210,18 @@ class NotificationsCollector(Collector):
         self._scan = None
         ids = list(dict.fromkeys(scan['ids']))
         self._users = {'at': now, 'ids': ids, 'total': max(scan['seen'], len(ids))}
+
+    def _adopt(self, capacity) -> bool:
+        """Take concurrent_usage's listing when it is fresh: it pages the same active users every 10 minutes."""
+        listed = self.ctx.shared.get(SHARED_USER_IDS)
+        if listed is None or self.clock.time() - listed['at'] >= USER_REFRESH or (
+                self._users is not None and self._users['at'] >= listed['at']):
+            return False
+        self._users = {'at': listed['at'], 'ids': listed['ids'][:capacity], 'total': len(listed['ids'])}
+        return True
+
+    def _concurrent_usage_lists(self) -> bool:
+        return any(c.name == 'concurrent_usage' and c.enabled for c in getattr(self.ctx.check, 'collectors', ()))
 
     # -- report -----------------------------------------------------------------------------------
 
