@@ -70,3 +70,20 @@ def test_gauges_are_resent_between_collections(make_check, dd_run_check, aggrega
     assert licences and sorted((m.tags, m.value) for m in aggregator.metrics('genesys_cloud.license.assigned')) \
         == licences
     aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=base_tags(emulator))
+
+
+def test_the_secret_and_the_last_two_tokens_are_scrubbed(make_check, dd_run_check, emulator):
+    check = make_check(**only())
+    dd_run_check(check)
+    [token] = [t.value for t in emulator.tokens]
+    secret = emulator.client_secret
+    assert check.sanitize(f'Authorization: Bearer {token}; secret {secret}') == \
+        'Authorization: Bearer ********; secret ********'
+    # Renewed twice (the client reports each new token): the oldest can no longer appear, so it leaves the list;
+    # the current and the previous one, and the secret, stay scrubbed.
+    check._token_issued('second-token-value')
+    check._token_issued('third-token-value')
+    assert check.sanitize(f'{token} second-token-value third-token-value {secret}') == \
+        f'{token} ******** ******** ********'
+    check.warning('API said: %s', 'third-token-value')
+    assert check.get_warnings() == ['API said: ********']

@@ -1,6 +1,7 @@
 """Bad configuration gets a ConfigurationError that names the option; every region resolves."""
 
 import json
+import re
 from collections.abc import Mapping
 
 import pytest
@@ -30,6 +31,9 @@ def run_error(instance):
         ({**VALID, 'login_url': 'ftp://login.example'}, 'login_url: must be an http(s) URL'),
         ({**VALID, 'max_requests_per_minute': 0}, 'max_requests_per_minute: must be >= 1'),
         ({**VALID, 'org': {'interval': 'often'}}, 'org.interval: Input should be a valid integer'),
+        ({**VALID, 'queues': 'all'}, 'queues: Input should be a valid dictionary'),
+        ({**VALID, 'billing': {'license_model': 'Named'}}, "billing.license_model: Input should be 'concurrent' or"),
+        ({**VALID, 'object_limits': {'top_n': 2.5}}, 'object_limits.top_n: Input should be a valid integer'),
     ],
 )
 def test_bad_config_names_the_option(instance, line):
@@ -145,3 +149,10 @@ def test_an_out_of_range_section_option_is_refused_with_its_full_path(name, opti
 def test_a_bad_queue_regex_is_refused_with_its_full_path():
     message = json.loads(run_error({**VALID, 'queues': {'queues': {'name': '(unclosed'}}}))[0]['message']
     assert message.startswith("queues.queues.name: invalid regular expression '(unclosed'")
+
+
+def test_section_prose_leaves_the_defaults_to_the_examples():
+    # The example under each section (conf.yaml.example) shows its defaults; a number repeated in the prose would be
+    # a fourth place to keep in step.
+    for name, spec in spec_sections().items():
+        assert not re.search(r'\bdefault:? \d|\bDefault \d', spec['description']), name

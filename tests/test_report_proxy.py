@@ -116,3 +116,21 @@ def test_skip_proxy_goes_direct(emulator, tmp_path):
         proc = report(conf, tmp_path / 'pack')
     assert proc.returncode == 0, proc.stderr
     assert proxy.relayed == [] and sum(emulator.requests.values()) > 2
+
+
+def test_datadog_history_follows_the_proxy_environment(fake_datadog, monkeypatch):
+    # Through datadog-api-client, the Datadog queries still honour HTTP(S)_PROXY as they did through requests.
+    from datetime import datetime, timezone
+
+    from genesys_cloud_dd.reports.datadog_history import MetricsHistory
+
+    for name in PROXY_ENV:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv('HTTP_PROXY', proxy.url)
+        history = MetricsHistory(fake_datadog.url, 'api-key', 'app-key')
+        start = datetime(2026, 11, 1, tzinfo=timezone.utc)
+        assert history.query('sum:genesys_cloud.objects.count{*} by {object_type}', start, start) == []
+    [(method, url)] = proxy.relayed
+    assert method == 'GET' and url.startswith(f'{fake_datadog.url}/api/v1/query?')

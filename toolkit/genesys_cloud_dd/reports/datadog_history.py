@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 from .pull import midnight_utc
 
@@ -40,12 +41,16 @@ class MetricsHistory:
     def __init__(self, url, api_key, app_key, timeout=30.0):
         from datadog_api_client import ApiClient, Configuration
         from datadog_api_client.v1.api.metrics_api import MetricsApi
+        from requests.utils import get_environ_proxies
 
         self.url = url.rstrip('/')
         configuration = Configuration(host=self.url)
         configuration.api_key['apiKeyAuth'] = api_key
         configuration.api_key['appKeyAuth'] = app_key
         configuration.request_timeout = timeout
+        # The proxy environment variables (HTTPS_PROXY, NO_PROXY...) as requests reads them: urllib3 alone would not.
+        proxies = get_environ_proxies(self.url)
+        configuration.proxy = proxies.get(urlsplit(self.url).scheme) or proxies.get('all')
         # The raw answer: its series are checked one by one (_series) rather than all-or-nothing by the models.
         configuration.preload_content = False
         self._api = MetricsApi(ApiClient(configuration))
