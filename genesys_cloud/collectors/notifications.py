@@ -9,6 +9,7 @@ Whatever cannot be held (a topic rejected, a channel that cannot be created or r
 collectors as without notifications, and `can_connect` says so as a WARNING until it is held again.
 """
 
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from ..client import GenesysApiError, MalformedResponse, NotFound
@@ -45,7 +46,9 @@ class NotificationsCollector(Collector):
         return pages(size.queues, 100) + pages(size.users, USER_PAGE_SIZE) + 2 * channels
 
     def __init__(self, ctx, hub):
-        super().__init__(ctx)  # self.config is the top-level `notifications` boolean, not a section
+        super().__init__(ctx)
+        # `notifications` is a top-level boolean, not a section: this collector has the section fields fixed.
+        self.config = SimpleNamespace(enabled=True, interval=60)  # cheap: it sends nothing unless needed
         self.hub = hub
         self._users = None  # {'at', 'ids', 'total'}: the last complete user listing
         self._scan = None  # the listing in progress (resumed after a budget deferral)
@@ -53,13 +56,6 @@ class NotificationsCollector(Collector):
         self._losses = []  # the check's clock each time a channel was found gone
         self._waited = 0  # runs spent waiting for concurrent_usage's first user listing
 
-    @property
-    def enabled(self) -> bool:
-        return True  # built only when the `notifications` option is on
-
-    @property
-    def interval(self) -> float:
-        return 60.0  # cheap: it sends nothing unless a channel needs creating, subscribing or renewing
 
     def collect(self):
         queue_ids = [q['id'] for q in selected_queues(self.ctx)]
