@@ -30,7 +30,8 @@ sync: $(DDEV_VENV)/.ready
 
 faults: $(VENV)/.installed
 	$(BIN)/python -m pytest tests/test_fault_matrix.py tests/test_fault_untrusted.py tests/test_fault_ownership.py \
-		tests/test_chaos.py tests/test_outbound_policy.py tests/test_config_bounds.py -q --fault-table
+		tests/test_chaos.py tests/test_outbound_policy.py tests/test_config_bounds.py tests/test_notifications.py \
+		-q --fault-table
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench.py

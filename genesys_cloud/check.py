@@ -10,8 +10,10 @@ from .__about__ import __version__  # noqa: F401  (read by AgentCheck.check_vers
 from .client import GenesysClient
 from .clock import Clock
 from .collectors import COLLECTORS, CollectorContext
+from .collectors.notifications import NotificationsCollector
 from .config_models import ConfigMixin
 from .health import HealthReporter
+from .notifications import NotificationHub
 from .scheduler import Scheduler
 from .settings import Settings, load_config_model
 from .state import StateStore
@@ -30,6 +32,7 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.collectors = ()
         self.base_tags = []
         self._tokens = ()  # the current and previous bearer tokens, scrubbed by sanitize()
+        self.notifications = None  # NotificationHub when the `notifications` option is on
         self._health = HealthReporter(self)
         self.check_initializations.append(self._initialize)
 
@@ -101,6 +104,10 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
             base_tags=self.base_tags,
         )
         self.collectors = [cls(context) for cls in COLLECTORS]
+        if self.config.notifications is not False:
+            # Its socket threads start once the first run has created the channels (no request during init).
+            self.notifications = NotificationHub(self.log)
+            self.collectors.insert(1, NotificationsCollector(context, self.notifications))  # right after org
         self.scheduler = Scheduler(self, self.collectors, self.clock, state=state)
 
     def _token_issued(self, token):
@@ -124,5 +131,12 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
     def check(self, _, only=None):
         interval = self.config.min_collection_interval
         self.client.begin_run(time_budget=max(10.0, interval * 0.75))
+        if self.notifications is not None and self.notifications.active:
+            self.notifications.sync()  # what the sockets had delivered by now is read by this run
         self.scheduler.run(only=only)
         self._health.report(self.scheduler, self.client, self.base_tags)
+
+    def cancel(self):
+        # The Agent unschedules the instance: its socket threads must not outlive it.
+        if self.notifications is not None:
+            self.notifications.stop()

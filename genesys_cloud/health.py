@@ -61,6 +61,12 @@ class HealthReporter:
                 status, message = AgentCheck.OK, ''
         else:
             return  # nothing has run yet
+        problems = getattr(getattr(self.check, 'notifications', None), 'problems', None)
+        if problems and status != AgentCheck.CRITICAL:
+            # What a lost topic or channel covered is polled meanwhile: data keeps flowing, but at a request cost.
+            note = 'notifications fall back to polling: ' + '; '.join(problems[:3])
+            status = AgentCheck.WARNING
+            message = f'{message}; {note}' if message else f'connected, but {note}'
         self._last_status, self._last_message = status, message
         self.check.gauge('api.can_connect', 0 if status == AgentCheck.CRITICAL else 1, tags=base_tags)
         self.check.service_check(CAN_CONNECT, status, tags=base_tags, message=message or None)

@@ -31,7 +31,8 @@ def scenario(aggregator, datadog_agent, restart_at=None, lose_cache=False):
     clock = FakeClock(START)
     with Emulator(OPTIONS, clock=clock, client_secret=SECRET_CANARY) as emulator:
         instance = {'client_id': emulator.client_id, 'client_secret': SECRET_CANARY, 'api_url': emulator.url,
-                    'login_url': emulator.url, 'min_collection_interval': 60}
+                    'login_url': emulator.url, 'min_collection_interval': 60,
+                    'notifications': False}  # persisted cursors are the subject; tests/test_notifications.py
 
         def new_check(check_id):
             check = GenesysCloudCheck('genesys_cloud', {}, [instance], clock=clock)

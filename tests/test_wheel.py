@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AGENT_SHIPPED = [
     'datadog-checks-base', 'binary', 'cachetools', 'cryptography', 'jellyfish', 'lazy-loader', 'prometheus-client',
     'pydantic', 'python-dateutil', 'pyyaml', 'requests', 'requests-toolbelt', 'requests-unixsocket2', 'simplejson',
-    'wrapt',
+    'websocket-client', 'wrapt',
 ]
 
 LOADER = textwrap.dedent('''

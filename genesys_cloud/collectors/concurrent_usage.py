@@ -31,6 +31,7 @@ from .base import Collector, pages
 from .licensing_support import (
     BILLABLE_MINUTES,
     SHARED_CONCURRENT,
+    SHARED_USER_IDS,
     PagedScan,
     billing_period,
     system_presence,
@@ -68,6 +69,8 @@ class ConcurrentUsageCollector(Collector):
     def collect(self):
         presences = self.scan.run(lambda u: (u['id'], system_presence(u)) if u.get('id') else None)
         now = self.clock.time()
+        # The notifications transport plans user topics from this listing instead of paging the users again.
+        self.ctx.shared[SHARED_USER_IDS] = {'at': now, 'ids': [i for i in presences if isinstance(i, str)]}
         logged_in = sum(1 for p in presences.values() if p and p != 'OFFLINE')
         unknown = sum(1 for p in presences.values() if not p)
         if unknown:

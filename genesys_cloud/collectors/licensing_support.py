@@ -10,6 +10,7 @@ from ..periods import add_months
 # ctx.shared keys the billing collector reads (filled by the collectors that run before it in a run).
 SHARED_ASSIGNED = 'licensing.assigned'  # {licence id: users holding it}
 SHARED_CONCURRENT = 'licensing.concurrent'  # {'users': n, 'peak': n, 'period': iso}
+SHARED_USER_IDS = 'users.active'  # {'at': t, 'ids': [...]}: the active users concurrent_usage listed
 
 BILLABLE_MINUTES = 30  # Genesys ignores concurrent peaks shorter than 30 minutes (need not be contiguous)
 PROJECTION_ANCHOR = 86400  # level series (peaks, assigned) project from the trend after the period's first day

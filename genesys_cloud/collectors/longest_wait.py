@@ -10,8 +10,14 @@ ConversationActivityMetricValue), so the unit is UNVERIFIED. Integrations in the
 milliseconds at which the oldest conversation started waiting (read as a duration it would be ~56 years).
 We accept both: a value above 1e11 ms (after March 1973, a wait of over 3 years) is a start timestamp and the
 wait is now - start; a smaller value is an elapsed duration in ms. "now" is the check's clock at the query.
+
+With notifications, a queue whose observations topic is live reads oLongestWaiting from it (same reading of
+calculatedMetricValue, UNVERIFIED there too); the query above runs only while some queue is not live, grouped
+by queueId and mediaType so that its answer seeds those queues' topics.
 """
 
+from ..notifications import hub_of
+from ..notifications.topics import LONGEST_WAITING, queue_topic
 from . import queue_list
 from .base import Collector, pages
 from .queue_list import queue_tags, results_of, selected_queues
@@ -37,6 +43,9 @@ class LongestWaitCollector(Collector):
 
     def collect(self):
         queues = selected_queues(self.ctx)
+        hub = hub_of(self.ctx)
+        if hub is not None:
+            return self._collect_live(queues, hub)
         body = {'metrics': [{'metric': 'oWaiting'}, {'metric': 'oLongestWaiting'}], 'groupBy': ['queueId']}
         results = results_of(self.client.post(PATH, body), PATH)
         now = self.clock.time()
@@ -47,5 +56,35 @@ class LongestWaitCollector(Collector):
                 if entry.get('metric') == 'oLongestWaiting' and entry.get('calculatedMetricValue') is not None:
                     waited = waited_seconds(entry['calculatedMetricValue'], now)
                     longest[queue_id] = max(longest.get(queue_id, 0.0), waited)
+        for queue in queues:
+            self.gauge('queue.longest_waiting', longest.get(queue['id'], 0.0), tags=queue_tags(queue))
+
+    def _collect_live(self, queues, hub):
+        now = self.clock.time()
+        longest, missing = {}, []
+        for queue in queues:
+            gen = hub.gen(queue_topic(queue['id']))
+            values = hub.state.queue(queue['id'], gen, 'longest')
+            if values is None:
+                missing.append((queue, gen))
+            else:
+                waits = [waited_seconds(v[LONGEST_WAITING], now) for v in values.values()
+                         if v.get(LONGEST_WAITING) is not None]
+                longest[queue['id']] = max(waits, default=0.0)
+        if missing:
+            body = {'metrics': [{'metric': 'oWaiting'}, {'metric': 'oLongestWaiting'}],
+                    'groupBy': ['queueId', 'mediaType']}
+            polled = {}
+            for result in results_of(self.client.post(PATH, body), PATH):
+                group = result.get('group') or {}
+                for entry in result.get('data') or []:
+                    if entry.get('metric') == 'oLongestWaiting' and entry.get('calculatedMetricValue') is not None:
+                        media = polled.setdefault(group.get('queueId'), {})
+                        media[group.get('mediaType') or ''] = float(entry['calculatedMetricValue'])
+            for queue, gen in missing:
+                per_media = polled.get(queue['id'], {})
+                longest[queue['id']] = max((waited_seconds(v, now) for v in per_media.values()), default=0.0)
+                if gen is not None:
+                    hub.state.seed_queue(queue['id'], gen, longest=per_media)
         for queue in queues:
             self.gauge('queue.longest_waiting', longest.get(queue['id'], 0.0), tags=queue_tags(queue))

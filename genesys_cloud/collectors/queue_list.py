@@ -10,9 +10,11 @@ the queues that both the `queues` and `longest_wait` collectors report.
 import re
 
 from .. import tagging
-from ..client import MalformedResponse
+from ..client import MalformedResponse, RequestBudgetExhausted
+from ..client.paging import PageGuard
 
 SHARED_KEY = 'queue_list'
+SCAN_KEY = 'queue_list_scan'  # the listing in progress
 LIST_PATH = '/api/v2/routing/queues'
 # The page size is not documented for this endpoint; 100 is the ceiling several routing endpoints document
 # ("Max value is 100"), so it is safe everywhere (UNVERIFIED whether 500 would be accepted).
@@ -35,23 +37,65 @@ class QueueSelection:
 
 
 def all_queues(ctx) -> list:
-    """Every queue of the org, from the shared cache when it is younger than the refresh interval."""
+    """Every queue of the org, from the shared cache when it is younger than the refresh interval.
+
+    The listing resumes where it stopped when a run's budget ends it (5,000 queues are 50 pages, more than one
+    collector's share of a run); meanwhile the previous list, if any, is used."""
     refresh = ctx.config.queues.queue_list_refresh
     cached = ctx.shared.get(SHARED_KEY)
     now = ctx.clock.time()
     if cached is not None and now - cached['at'] < refresh:
         return cached['queues']
-    queues = []
-    for entity in ctx.client.iter_pages(LIST_PATH, page_size=PAGE_SIZE):
-        if not (isinstance(entity, dict) and isinstance(entity.get('id'), str)):
-            ctx.check.log.warning('queue list: an entity without an id skipped: %.80r', entity)
-            continue
-        division = entity.get('division') if isinstance(entity.get('division'), dict) else {}
-        queues.append({'id': entity['id'], 'name': entity.get('name') or entity['id'],
-                       'division_id': division.get('id') or '', 'division': division.get('name') or '',
-                       'memberCount': entity.get('memberCount')})  # object_limits' members per queue
+    scan = ctx.shared.get(SCAN_KEY)
+    if scan is None or now - scan['started'] > max(refresh, 600):
+        scan = ctx.shared[SCAN_KEY] = {'started': now, 'page': 1, 'queues': {},
+                                       'guard': PageGuard(f'GET {LIST_PATH}')}
+    try:
+        _list(ctx, scan)
+    except RequestBudgetExhausted:
+        if cached is None:
+            raise
+        return cached['queues']  # the refresh goes on next run, from the page it stopped at
+    except BaseException:
+        ctx.shared.pop(SCAN_KEY, None)
+        raise
+    ctx.shared.pop(SCAN_KEY, None)
+    queues = list(scan['queues'].values())
     ctx.shared[SHARED_KEY] = {'at': now, 'queues': queues}
     return queues
+
+
+def _list(ctx, scan):
+    """pageNumber/pageCount paging as GenesysClient.iter_pages does it, resumable: progress stays in `scan`."""
+    guard = scan['guard']
+    while True:
+        data = ctx.client.get(LIST_PATH, params={'pageSize': PAGE_SIZE, 'pageNumber': scan['page']}) or {}
+        guard.visit(scan['page'])  # after the answer: a page deferred for budget is asked again
+        items = data.get('entities') or [] if isinstance(data, dict) else []
+        new = 0
+        for entity in items:
+            found = _queue(ctx, entity) if isinstance(entity, dict) else None
+            if found is not None and found[0] not in scan['queues']:
+                scan['queues'][found[0]] = found[1]
+                new += 1
+        page_count = data.get('pageCount') if isinstance(data, dict) else None
+        if page_count is not None:
+            if not isinstance(page_count, (int, float)) or scan['page'] >= page_count:
+                return
+        elif len(items) < PAGE_SIZE:
+            return
+        guard.page(data, new, PAGE_SIZE)
+        scan['page'] += 1
+
+
+def _queue(ctx, entity):
+    if not isinstance(entity.get('id'), str):
+        ctx.check.log.warning('queue list: an entity without an id skipped: %.80r', entity)
+        return None
+    division = entity.get('division') if isinstance(entity.get('division'), dict) else {}
+    return entity['id'], {'id': entity['id'], 'name': entity.get('name') or entity['id'],
+                          'division_id': division.get('id') or '', 'division': division.get('name') or '',
+                          'memberCount': entity.get('memberCount')}  # object_limits' members per queue
 
 
 def selected_queues(ctx) -> list:

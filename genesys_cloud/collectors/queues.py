@@ -3,11 +3,18 @@
 One `POST /api/v2/analytics/queues/observations/query` per `batch_size` selected queues (an `or` of queueId
 predicates) plus the shared queue list (queue_list.py). Conversation metrics come back per
 `{queueId, mediaType}`, agent metrics per `{queueId}` (reference 8.3).
+
+With notifications (notifications/hub.py), a queue whose observations topic is live reads its conversation
+counts from the notifications; only the others are queried (in the same batches, conversation metrics only).
+The topic carries no member statuses (SDK V2QueueObservationMetricCountData's metric enum), so agents per
+queue come from one `POST /api/v2/analytics/routing/activity/query` grouped by queueId for all queues.
 """
 
 import math
 
 from .. import tagging
+from ..notifications import hub_of
+from ..notifications.topics import queue_topic
 from . import queue_list
 from .base import Collector, pages
 from .queue_list import queue_tags, results_of, selected_queues
@@ -26,6 +33,7 @@ AGENT_METRICS = {
 }
 ROUTING_METRIC = 'oUserRoutingStatuses'
 METRICS = list(CONVERSATION_METRICS) + list(AGENT_METRICS) + [ROUTING_METRIC]
+ROUTING_ACTIVITY = '/api/v2/analytics/routing/activity/query'
 
 
 class QueuesCollector(Collector):
@@ -39,6 +47,9 @@ class QueuesCollector(Collector):
 
     def collect(self):
         queues = selected_queues(self.ctx)
+        hub = hub_of(self.ctx)
+        if hub is not None:
+            return self._collect_live(queues, hub)
         size = self.config.batch_size
         for start in range(0, len(queues), size):
             batch = queues[start:start + size]
@@ -71,6 +82,43 @@ class QueuesCollector(Collector):
             if queue_id in agents:
                 self._agents(agents[queue_id], tags)
 
+    def _collect_live(self, queues, hub):
+        body = {'metrics': [{'metric': m} for m in list(AGENT_METRICS) + [ROUTING_METRIC]], 'groupBy': ['queueId']}
+        agents = {}
+        for result in results_of(self.client.post(ROUTING_ACTIVITY, body), ROUTING_ACTIVITY):
+            queue_id = (result.get('group') or {}).get('queueId')
+            agents.setdefault(queue_id, []).extend(e for e in result.get('data') or [] if isinstance(e, dict))
+        live, polled = {}, []
+        for queue in queues:
+            gen = hub.gen(queue_topic(queue['id']))
+            values = hub.state.queue(queue['id'], gen, 'counts')
+            if values is None:
+                polled.append((queue, gen))
+            else:
+                live[queue['id']] = values
+        size = self.config.batch_size
+        for start in range(0, len(polled), size):
+            batch = polled[start:start + size]
+            body = {
+                'filter': {'type': 'or', 'predicates': [{'dimension': 'queueId', 'value': q['id']} for q, _ in batch]},
+                'metrics': list(CONVERSATION_METRICS),
+            }
+            media = _conversation_counts(results_of(self.client.post(PATH, body), PATH))
+            for queue, gen in batch:
+                if queue['id'] in media:
+                    live[queue['id']] = media[queue['id']]
+                    if gen is not None:
+                        hub.state.seed_queue(queue['id'], gen, media=media[queue['id']])
+        for queue in queues:
+            if queue['id'] not in live and queue['id'] not in agents:
+                continue  # gone since the list was fetched
+            tags = queue_tags(queue)
+            for media_type, values in sorted((live.get(queue['id']) or {}).items()):
+                media_tags = tags + [tagging.tag('media_type', media_type)]
+                for metric, name in CONVERSATION_METRICS.items():
+                    self.gauge(name, values.get(metric) or 0, tags=media_tags)
+            self._agents(agents.get(queue['id'], []), tags)
+
     def _agents(self, data, tags):
         totals = dict.fromkeys(AGENT_METRICS.values())
         qualified = dict.fromkeys(AGENT_METRICS.values(), 0)
@@ -94,5 +142,22 @@ class QueuesCollector(Collector):
             self.gauge('queue.agents.routing_status', n, tags=tags + [tagging.tag('routing_status', status.lower())])
 
 
+def _conversation_counts(results) -> dict:
+    """queue id -> media type -> {metric: count} of an observation answer's conversation groups."""
+    found = {}
+    for result in results:
+        group = result.get('group') or {}
+        if not group.get('mediaType') or not group.get('queueId'):
+            continue
+        values = dict.fromkeys(CONVERSATION_METRICS, 0)
+        for entry in result.get('data') or []:
+            if entry.get('metric') in CONVERSATION_METRICS:
+                values[entry['metric']] = _count(entry)
+        found.setdefault(group['queueId'], {})[group['mediaType']] = values
+    return found
+
+
 def _count(entry):
-    return (entry.get('stats') or {}).get('count') or 0
+    """An entry's count: under `stats` in observation answers, at the top in routing activity answers."""
+    stats = entry.get('stats')
+    return (stats.get('count') if isinstance(stats, dict) else entry.get('count')) or 0

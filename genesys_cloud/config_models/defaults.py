@@ -60,6 +60,10 @@ def instance_min_collection_interval():
     return 60
 
 
+def instance_notifications():
+    return True
+
+
 def instance_persist_connections():
     return False
 

@@ -251,6 +251,7 @@ class InstanceConfig(BaseModel):
     max_requests_per_minute: Optional[int] = Field(None, ge=1)
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
+    notifications: Optional[bool] = None
     ntlm_domain: Optional[str] = None
     object_limits: Optional[ObjectLimits] = None
     operational_events: Optional[OperationalEvents] = None

@@ -122,7 +122,8 @@ def _catalog_runs(emulator, clock):
             ratelimit_history(emulator.org).late(clock.now() - timedelta(minutes=2), 'platform.api',
                                                  'token.rate.per.minute', other.id, 3)
         if i == CATALOG_RUNS - 2:  # one 429 and one failed request, for check.rate_limited / check.api_errors
-            emulator.faults.add('POST /api/v2/analytics/queues/observations/query', status=429, retry_after=1,
+            # (the routing activity query: polled every minute with or without notifications)
+            emulator.faults.add('POST /api/v2/analytics/routing/activity/query', status=429, retry_after=1,
                                 times=1)
             emulator.faults.add('POST /api/v2/analytics/ratelimits/aggregates/query', status=400, times=1)
     return runs

@@ -81,7 +81,9 @@ def _run_instance(args, init_config, instance, index, only, state_dir, clock):
             state = StateStore.in_directory(state_dir, instance_namespace(instance))
         except OSError as e:
             return _config_error(args, index, f'--state-dir {state_dir}: {e.strerror}')
-    check = build_check(init_config, instance, state=state, **({'clock': clock} if clock else {}))
+    # One run: opening notification channels would only take some of the 20 the OAuth client shares with the Agent.
+    check = build_check(init_config, {**instance, 'notifications': False}, state=state,
+                        **({'clock': clock} if clock else {}))
     try:
         initialize(check, label)
     except UsageError as e:

@@ -58,6 +58,7 @@ def run(args) -> int:
             # One run shows every collector: object_limits' cold start alone needs ~120 requests.
             'max_requests_per_minute': 200,
             'billing': {'license_charges': dict(LICENSE_CHARGES)},
+            'notifications': False,  # one run: the channels' first notifications would come after it
         }
         check = build_check({}, instance, clock=clock)
         result = run_once(check)

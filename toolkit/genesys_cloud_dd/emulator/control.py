@@ -32,6 +32,12 @@ def handle(emu, method, path, body):
         return 200, _advance_clock(emu, _object(body))
     if action == ('POST', 'permissions'):
         return 200, _set_permissions(emu, _object(body))
+    if action == ('GET', 'notifications'):
+        return 200, emu.notifications.describe()
+    if action == ('POST', 'notifications'):
+        return 200, _notification_faults(emu, _object(body))
+    if action == ('GET', 'truth/contact_center'):
+        return 200, contact_center_truth(emu)
     if action == ('POST', 'tokens/revoke'):
         emu.tokens.revoke_all()
         return 200, {'revoked': len(emu.tokens)}
@@ -62,3 +68,41 @@ def _set_permissions(emu, body):
     if 'allowOnly' in body:
         emu.permissions.allow_only(body['allowOnly'])
     return emu.permissions.describe()
+
+
+def _notification_faults(emu, body):
+    """Notification faults: {"drop": true} / {"closing": true} act at once; stall, duplicate, outOfOrder and
+    reject (a list of topic substrings) stay until set again."""
+    service = emu.notifications
+    for key, attr in (('stall', 'stall'), ('duplicate', 'duplicate'), ('outOfOrder', 'out_of_order')):
+        if key in body:
+            setattr(service.faults, attr, bool(body[key]))
+    if 'reject' in body:
+        service.faults.reject = [str(s) for s in body['reject'] or []]
+    if body.get('drop'):
+        service.drop()
+    if body.get('closing'):
+        service.socket_closing()
+    return service.describe()
+
+
+def contact_center_truth(emu):
+    """What the contact-center metrics should read now: waiting per queue, longest wait per queue, and the
+    longest current NOT_RESPONDING (seconds), from the emulator's ground truth (benchmark freshness)."""
+    from .data.contact_center import contact_center
+
+    cc = contact_center(emu.org)
+    t = emu.clock.time()
+    with emu.org.lock:
+        queue_ids = [q.id for q in emu.org.queues]
+    waiting = {}
+    longest = {}
+    for queue_id in queue_ids:
+        counts = cc.queue_counts(queue_id, t)
+        waiting[queue_id] = sum(c['waiting'] for c in counts.values())
+        longest[queue_id] = cc.longest_waiting_seconds(queue_id, t)
+    states = cc.agent_states(t)
+    not_responding = [t - s.routing_status_date.timestamp() for s in states.values()
+                      if s.routing_status == 'NOT_RESPONDING']
+    return {'now': t, 'waiting': waiting, 'longest_waiting': longest,
+            'not_responding_longest': max(not_responding, default=0.0), 'not_responding': len(not_responding)}

@@ -1,7 +1,7 @@
 """The emulator: one ThreadingHTTPServer answering the login path and /api/v2 like Genesys Cloud.
 
 Every request goes through the same pipeline: route match -> count -> bearer token -> rate limit ->
-faults -> permissions -> JSON body -> handler. Standard library only: this ships inside the Agent wheel.
+faults -> permissions -> JSON body -> handler. The Notifications API's WebSocket side is notifications.py.
 """
 
 import json
@@ -22,6 +22,7 @@ from .data.usage import usage_history
 from .errors import ApiError, error_body, new_correlation_id
 from .faults import Faults
 from .jobs import JobStore
+from .notifications import NotificationService
 from .org import OrgOptions, SyntheticOrg
 from .paging import uri
 from .permissions import Permissions
@@ -66,6 +67,7 @@ class Emulator:
         self.rate_limited = Counter()  # same keys, requests answered 429 by the limiter
         self.unmatched = Counter()  # 'METHOD /concrete/path' with no route (answered 404)
         self._counter_lock = threading.Lock()
+        self.notifications = NotificationService(self)  # channels and their WebSocket server
         self._server = None
         self._thread = None
 
@@ -80,11 +82,13 @@ class Emulator:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
                                         name='genesys-emulator', daemon=True)
         self._thread.start()
+        self.notifications.start(self.host)
         return self
 
     def stop(self):
         if self._server is None:
             return
+        self.notifications.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
