@@ -153,7 +153,7 @@ def test_demo_tells_one_story_on_a_fixed_clock(capsys):
     # One story: a healthy org with one thing to fix.
     assert 'Needs attention: 1 of the 20 recommended monitors would fire' in out
     assert re.search(r'^  WARN   Object limit nearly reached: namespace:architect, limit_key:datatable.rows.max, '
-                     r'object_type:data_table_row, parent_name:Lookup table 1: 0.94 ', out, re.M)
+                     r'object_type:data_table_row, parent_name:Lookup table 1, parent_id:[0-9a-f]{8}: 0.94 ', out, re.M)
     table = out[out.index('Recommended monitors that would fire on this run'):].splitlines()
     assert table[1].split()[:3] == ['STATUS', 'MONITOR', 'GROUP']
     end = next(i for i, line in enumerate(table) if re.match(r'\d+ monitors: ', line))

@@ -274,6 +274,7 @@ class Org:
         self.instance = {'client_id': self.emulator.client_id, 'client_secret': SECRET_CANARY,
                          'api_url': self.emulator.url, 'login_url': self.emulator.url, 'min_collection_interval': 60,
                          'org_limits': {'interval': 900},
+                         'notifications': False,  # state ownership is under test; socket messages arrive in real time
                          **{c.name: {'enabled': False} for c in COLLECTORS
                             if c.name not in AGE_COLLECTORS + ('org',)}}
         self.counts = Counter()
