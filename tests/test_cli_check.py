@@ -233,9 +233,17 @@ def test_a_bad_secret_says_the_org_was_not_reached(write_conf, emulator):
     assert proc.stdout.splitlines()[1].startswith('Org: not reached (region mypurecloud.com)')
 
 
+MID_MONTH = '2026-11-20T15:00:00Z'
+CLOCK_ENV = 'GENESYS_CLOUD_DD_CLOCK'
+
+
 @pytest.fixture
 def slow_jobs():
-    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=Clock(), job_polls=1) as emu:
+    # Mid-month on any day (on the 1st the month to date needs no job): the emulator and the CLI start at one instant.
+    from genesys_cloud_dd.fixed_clock import StartedAt, parse
+
+    with Emulator(OrgOptions(seed=11, users=30, queues=3, oauth_clients=4), clock=StartedAt(parse(MID_MONTH)),
+                  job_polls=1) as emu:
         yield emu
 
 
@@ -245,13 +253,13 @@ def test_usage_jobs_survive_between_runs_in_the_state_dir(slow_jobs, tmp_path):
         {'client_id': slow_jobs.client_id, 'client_secret': slow_jobs.client_secret, 'api_url': slow_jobs.url,
          'login_url': slow_jobs.url}]}))
     state = tmp_path / 'state'
-    first = cli('check', '-c', conf, '--state-dir', state)
+    first = cli('check', '-c', conf, '--state-dir', state, env={CLOCK_ENV: MID_MONTH})
     assert first.returncode == 0, first.stderr
     [pending] = [line for line in first.stdout.splitlines() if line.startswith('Pending: ')]
     assert pending.startswith('Pending: 2 API usage jobs (') and f'kept in {state}: the next run fetches' in pending
     assert 'month to date' in pending and ' UTC (run this command again then, or add --wait).' in pending
     assert not any(line.startswith('genesys_cloud.api.requests ') for line in first.stdout.splitlines())
-    second = cli('check', '-c', conf, '--state-dir', state, '--json')
+    second = cli('check', '-c', conf, '--state-dir', state, '--json', env={CLOCK_ENV: MID_MONTH})
     data = json.loads(second.stdout)
     assert data['pending_jobs'] == [] and data['state_dir'] == str(state)
     assert metric(data, 'genesys_cloud.api.requests.month_to_date')
