@@ -14,6 +14,7 @@ from .collectors.notifications import NotificationsCollector
 from .config_models import ConfigMixin
 from .health import HealthReporter
 from .notifications import NotificationHub
+from .notifications.socket_options import socket_options
 from .scheduler import Scheduler
 from .settings import Settings, load_config_model
 from .state import StateStore
@@ -106,7 +107,8 @@ class GenesysCloudCheck(AgentCheck, ConfigMixin):
         self.collectors = [cls(context) for cls in COLLECTORS]
         if self.config.notifications is not False:
             # Its socket threads start once the first run has created the channels (no request during init).
-            self.notifications = NotificationHub(self.log)
+            # The sockets take the proxy and TLS settings the REST calls take (self.http).
+            self.notifications = NotificationHub(self.log, connect_options=lambda uri: socket_options(self.http, uri))
             self.collectors.insert(1, NotificationsCollector(context, self.notifications))  # right after org
         self.scheduler = Scheduler(self, self.collectors, self.clock, state=state)
 

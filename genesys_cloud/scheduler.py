@@ -35,6 +35,7 @@ class Scheduler:
         self.overdue = {}  # collector name -> seconds it has been due but deferred for want of budget
         self._deferred_since = {}
         self._cost = {}  # collector name -> requests its last complete collection took
+        self.spent = {}  # collector name -> requests it spent in the last run it was due (complete or not)
         now = clock.time()
         self._reanchor_stale_cursors(now)
         self._next_due = {}
@@ -136,6 +137,15 @@ class Scheduler:
         name = collector.name
         started = time.perf_counter()
         spent_before = sum(self.check.client.request_counts.values())
+        try:
+            return self._collect(collector, started, spent_before)
+        finally:
+            # Requests spent this run, whatever the outcome: a deferred listing that spent some has moved on
+            # (it resumes where it stopped) rather than waited.
+            self.spent[name] = sum(self.check.client.request_counts.values()) - spent_before
+
+    def _collect(self, collector, started, spent_before):
+        name = collector.name
         try:
             collector.run_collection()
         except RequestBudgetExhausted as e:

@@ -1,5 +1,6 @@
 """Tags built from API data, which may hold commas, colons, control characters or very long names."""
 
+import functools
 import re
 
 MAX_TAG_LENGTH = 200  # Datadog truncates tags at 200 characters; do it ourselves so values stay stable
@@ -14,8 +15,20 @@ def clean(value) -> str:
 
 
 def tag(key: str, value) -> str:
+    try:
+        return _cached_tag(key, value)
+    except TypeError:  # an unhashable value (a list where a name was expected) is cleaned like any other
+        return _tag(key, value)
+
+
+def _tag(key, value) -> str:
     text = clean(value) or 'unknown'
     return f'{key}:{text}'[:MAX_TAG_LENGTH]
+
+
+# The same queue, division and status tags are built for every series of every run: 67,000 a minute at 5,000
+# queues, each through two regular expressions.
+_cached_tag = functools.lru_cache(maxsize=1 << 15, typed=True)(_tag)  # typed: 1, 1.0 and True differ
 
 
 def tags(**pairs) -> list:

@@ -72,6 +72,24 @@ def test_gauges_are_resent_between_collections(make_check, dd_run_check, aggrega
     aggregator.assert_service_check('genesys_cloud.can_connect', AgentCheck.OK, tags=base_tags(emulator))
 
 
+def test_collectors_due_every_run_persist_no_gauges(make_check, dd_run_check, aggregator, emulator, clock):
+    # Only a collector with runs between its collections repeats (and persists) its last gauges: the queues
+    # collector, due every run, would otherwise write every queue's series to the persistent cache each minute
+    # (11 MB of JSON at 5,000 queues).
+    check = make_check(**only('queues', 'licenses'))
+    dd_run_check(check)
+    queues = next(c for c in check.collectors if c.name == 'queues')
+    licenses = next(c for c in check.collectors if c.name == 'licenses')
+    assert not queues.repeats_gauges and licenses.repeats_gauges
+    assert queues.state.get('_gauges') is None and queues._gauges == []
+    assert licenses.state.get('_gauges') and licenses._gauges
+    clock.advance(60)
+    aggregator.reset()
+    dd_run_check(check)  # queues collected again, with nothing of the last run repeated twice
+    series = [(tuple(sorted(m.tags)), m.value) for m in aggregator.metrics('genesys_cloud.queue.waiting')]
+    assert series and len(series) == len({t for t, _ in series})
+
+
 def test_the_secret_and_the_last_two_tokens_are_scrubbed(make_check, dd_run_check, emulator):
     check = make_check(**only())
     dd_run_check(check)

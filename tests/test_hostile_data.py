@@ -13,6 +13,17 @@ def test_tag_helper_bounds_and_cleans():
     assert tagging.tag('queue_name', None) == 'queue_name:unknown'
 
 
+def test_tag_helper_takes_values_of_any_shape_the_same_way_twice():
+    # Tags are cached (the same queue tags are built for every series of every run); a list or dict where a
+    # name was expected cannot be a cache key and is cleaned like any other value, every time.
+    for value in (['a', 'b'], {'x': 1}, 10 ** 400, HOSTILE):
+        assert tagging.tag('queue_name', value) == tagging.tag('queue_name', value) == \
+            f'queue_name:{tagging.clean(value) or "unknown"}'[:tagging.MAX_TAG_LENGTH]
+    assert tagging.tag('queue_name', 1) != tagging.tag('queue_id', 1)
+    # Equal keys to a cache, different text: 1, 1.0 and True stay three tags.
+    assert [tagging.tag('level', v) for v in (1, 1.0, True)] == ['level:1', 'level:1.0', 'level:True']
+
+
 def test_check_survives_hostile_names(make_check, dd_run_check, aggregator, emulator, clock):
     queue = emulator.org.queues[0]
     emulator.org.rename_queue(queue.id, HOSTILE)

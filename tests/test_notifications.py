@@ -5,6 +5,7 @@ Runs wait for the sockets (a condition, never a duration) and move the shared Fa
 every socket first, so what the emulator had to say by then is in the state the run reads.
 """
 
+import base64
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from genesys_cloud_dd.emulator.data.contact_center import ROUTING_STATUSES, cont
 from tests.conftest import only
 from tests.emulator_fixtures import EmulatorApi
 from tests.fault_report import record
+from tests.forward_proxy import ForwardProxy
 
 OBSERVATIONS = 'POST /api/v2/analytics/queues/observations/query'
 ROUTING_ACTIVITY = 'POST /api/v2/analytics/routing/activity/query'
@@ -147,6 +149,40 @@ def test_on_by_default(make_check, instance, dd_run_check, emulator):
     dd_run_check(check)
     assert emulator.requests[CHANNELS] == 1 and len(emulator.notifications.channels) == 1
     check.cancel()
+
+
+def test_sockets_take_the_instances_proxy(make_check, dd_run_check, aggregator, emulator, clock, monkeypatch):
+    # The REST calls and the WebSockets leave through the same proxy (RequestsWrapper's `proxy`), its credentials
+    # included; with no proxy environment variables, nothing reaches the emulator any other way.
+    for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with ForwardProxy() as proxy:
+        authenticated = proxy.url.replace('http://', 'http://relay:p%40ss@')
+        check = live_check(make_check, dd_run_check, clock, proxy={'http': authenticated, 'https': authenticated})
+        next_minute(check, dd_run_check, aggregator, emulator, clock)
+        assert_matches_truth(aggregator, emulator, clock)
+        check.cancel()
+    socket_host = f'{emulator.notifications.host}:{emulator.notifications.port}'
+    assert [host for host, _ in proxy.tunnels] == [socket_host]
+    assert proxy.tunnels[0][1] == 'Basic ' + base64.b64encode(b'relay:p@ss').decode()
+    assert proxy.relayed and proxy.refused == []
+    assert check.notifications.state.received > 0
+    record('notifications: only a proxy reaches the platform', 'sockets tunnel through the instance proxy',
+           'CONNECT with its credentials, values = truth')
+
+
+def test_skip_proxy_keeps_sockets_off_the_environments_proxy(make_check, dd_run_check, emulator, clock, monkeypatch):
+    # `skip_proxy` makes requests ignore HTTP_PROXY; the sockets must ignore it too.
+    with ForwardProxy() as proxy:
+        monkeypatch.setenv('http_proxy', proxy.url)
+        monkeypatch.setenv('HTTP_PROXY', proxy.url)
+        check = live_check(make_check, dd_run_check, clock, skip_proxy=True)
+        assert connected(check)
+        check.cancel()
+    assert proxy.tunnels == [] and proxy.relayed == []
+    record('notifications: skip_proxy with HTTP_PROXY set', 'sockets go direct, as the REST calls do',
+           'nothing through the proxy, sockets up')
 
 
 # -- faults --------------------------------------------------------------------------------------

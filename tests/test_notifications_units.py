@@ -186,3 +186,45 @@ def test_a_tls_deployment_never_takes_a_plain_websocket(api_url, uri, accepted):
 
     collector = SimpleNamespace(ctx=SimpleNamespace(config=SimpleNamespace(api_url=api_url)))
     assert NotificationsCollector._acceptable(collector, uri) is accepted
+
+
+# -- socket options -------------------------------------------------------------------------------
+
+WSS = 'wss://streaming.example.test/channels/abc'
+NO_PROXY = {'http_proxy_host': 'no-proxy.invalid', 'http_proxy_port': 1, 'http_no_proxy': ['*'], 'proxy_type': 'http'}
+
+
+def wrapper(instance, init_config=None):
+    from datadog_checks.base.utils.http import RequestsWrapper
+
+    return RequestsWrapper(instance, init_config or {'use_agent_proxy': False})
+
+
+@pytest.mark.parametrize('instance, expected', [
+    ({'proxy': {'https': 'http://u%3Ax:p%40w@proxy.test:3128'}},
+     {'proxy_type': 'http', 'http_proxy_host': 'proxy.test', 'http_proxy_port': 3128,
+      'http_proxy_auth': ('u:x', 'p@w')}),
+    ({'proxy': {'https': 'proxy.test'}}, {'proxy_type': 'http', 'http_proxy_host': 'proxy.test',
+                                          'http_proxy_port': 80}),
+    ({'proxy': {'https': 'socks5h://proxy.test:1080'}}, {'proxy_type': 'socks5h', 'http_proxy_host': 'proxy.test',
+                                                         'http_proxy_port': 1080}),
+    ({'proxy': {'http': 'http://proxy.test:3128'}}, {}),  # a wss socket takes the https proxy only
+    ({'proxy': {'https': 'http://proxy.test:3128', 'no_proxy': ['.example.test']}}, NO_PROXY),
+    ({'proxy': {'https': 'http://proxy.test:3128'}, 'skip_proxy': True}, NO_PROXY),
+    ({'tls_verify': False}, {'sslopt': {'cert_reqs': 0, 'check_hostname': False}}),
+    ({'tls_ca_cert': '/etc/ca.pem'}, {'sslopt': {'ca_certs': '/etc/ca.pem'}}),
+    ({'tls_cert': '/etc/c.pem', 'tls_private_key': '/etc/k.pem'},
+     {'sslopt': {'certfile': '/etc/c.pem', 'keyfile': '/etc/k.pem'}}),
+], ids=['proxy with credentials', 'bare host', 'socks', 'http proxy only', 'no_proxy match', 'skip_proxy',
+        'tls_verify false', 'ca cert', 'client cert'])
+def test_socket_options_follow_the_http_settings(instance, expected):
+    from datadog_checks.genesys_cloud.notifications.socket_options import socket_options
+
+    assert socket_options(wrapper(instance), WSS) == expected
+
+
+def test_socket_options_take_init_configs_proxy():
+    from datadog_checks.genesys_cloud.notifications.socket_options import socket_options
+
+    options = socket_options(wrapper({}, {'proxy': {'https': 'http://shared.test:8080'}}), WSS)
+    assert (options['http_proxy_host'], options['http_proxy_port']) == ('shared.test', 8080)

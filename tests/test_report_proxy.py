@@ -5,13 +5,9 @@ emulator and records what it relayed; `genesys-cloud-dd report` runs as a subpro
 naming the proxy (no proxy environment variables).
 """
 
-import http.client
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -19,59 +15,9 @@ from datadog_checks.genesys_cloud.clock import Clock
 
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
-HOP_BY_HOP = {'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer',
-              'transfer-encoding', 'upgrade'}
+from .forward_proxy import ForwardProxy
+
 PROXY_ENV = ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY')
-
-
-class ForwardProxy:
-    """An HTTP forward proxy: relays `GET http://host:port/path` to host:port and records (method, url)."""
-
-    def __init__(self):
-        self.relayed = []
-        self.refused = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _relay(self):
-                target = urlsplit(self.path)
-                if target.scheme != 'http' or not target.netloc:  # not a proxy request: a direct one
-                    proxy.refused.append(self.path)
-                    self.send_error(400, 'this is a proxy: absolute URLs only')
-                    return
-                body = self.rfile.read(int(self.headers.get('Content-Length') or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP | {'host'}}
-                upstream = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                path = target.path + (f'?{target.query}' if target.query else '')
-                upstream.request(self.command, path, body=body or None, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                upstream.close()
-                proxy.relayed.append((self.command, self.path))
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in HOP_BY_HOP | {'content-length'}:
-                        self.send_header(key, value)
-                self.send_header('Content-Length', str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _relay
-
-        self.server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.url = f'http://127.0.0.1:{self.server.server_address[1]}'
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

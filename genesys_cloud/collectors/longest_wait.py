@@ -17,7 +17,7 @@ by queueId and mediaType so that its answer seeds those queues' topics.
 """
 
 from ..notifications import hub_of
-from ..notifications.topics import LONGEST_WAITING, queue_topic
+from ..notifications.topics import LONGEST_WAITING
 from . import queue_list
 from .base import Collector, pages
 from .queue_list import queue_tags, results_of, selected_queues
@@ -61,16 +61,10 @@ class LongestWaitCollector(Collector):
 
     def _collect_live(self, queues, hub):
         now = self.clock.time()
-        longest, missing = {}, []
-        for queue in queues:
-            gen = hub.gen(queue_topic(queue['id']))
-            values = hub.state.queue(queue['id'], gen, 'longest')
-            if values is None:
-                missing.append((queue, gen))
-            else:
-                waits = [waited_seconds(v[LONGEST_WAITING], now) for v in values.values()
-                         if v.get(LONGEST_WAITING) is not None]
-                longest[queue['id']] = max(waits, default=0.0)
+        live, missing = hub.split_queues(queues, 'longest')
+        longest = {queue_id: max((waited_seconds(v[LONGEST_WAITING], now) for v in values.values()
+                                  if v.get(LONGEST_WAITING) is not None), default=0.0)
+                   for queue_id, values in live.items()}
         if missing:
             body = {'metrics': [{'metric': 'oWaiting'}, {'metric': 'oLongestWaiting'}],
                     'groupBy': ['queueId', 'mediaType']}

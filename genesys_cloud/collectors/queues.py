@@ -14,7 +14,6 @@ import math
 
 from .. import tagging
 from ..notifications import hub_of
-from ..notifications.topics import queue_topic
 from . import queue_list
 from .base import Collector, pages
 from .queue_list import queue_tags, results_of, selected_queues
@@ -88,14 +87,7 @@ class QueuesCollector(Collector):
         for result in results_of(self.client.post(ROUTING_ACTIVITY, body), ROUTING_ACTIVITY):
             queue_id = (result.get('group') or {}).get('queueId')
             agents.setdefault(queue_id, []).extend(e for e in result.get('data') or [] if isinstance(e, dict))
-        live, polled = {}, []
-        for queue in queues:
-            gen = hub.gen(queue_topic(queue['id']))
-            values = hub.state.queue(queue['id'], gen, 'counts')
-            if values is None:
-                polled.append((queue, gen))
-            else:
-                live[queue['id']] = values
+        live, polled = hub.split_queues(queues, 'counts')
         size = self.config.batch_size
         for start in range(0, len(polled), size):
             batch = polled[start:start + size]

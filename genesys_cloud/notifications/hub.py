@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from .connection import ChannelConnection
 from .state import LiveState
+from .topics import queue_topic
 
 SYNC_TIMEOUT = 10.0
 
@@ -31,6 +32,7 @@ class Channel:
 
 class NotificationHub:
     def __init__(self, log, connect_options=None, heartbeat_timeout=None):
+        """connect_options: connect URI -> create_connection() keyword arguments (proxy, TLS), or None."""
         self.log = log
         self.state = LiveState()
         self.channels = {}  # slot (index in the plan) -> Channel
@@ -41,7 +43,7 @@ class NotificationHub:
         self.stalled = set()  # slots whose socket answered nothing at the last sync
         self._topic_slot = {}
         self._live = {}  # slot -> (channel id, generation) live since the last sync
-        self._connect_options = connect_options or {}
+        self._connect_options = connect_options or (lambda uri: {})
         self._heartbeat_timeout = heartbeat_timeout
         self.sync_timeout = SYNC_TIMEOUT
 
@@ -58,7 +60,8 @@ class NotificationHub:
             old.connection.stop(wait=0)
         options = {} if self._heartbeat_timeout is None else {'heartbeat_timeout': self._heartbeat_timeout}
         channel.connection = ChannelConnection(channel.id, channel.uri, self.state, self.log,
-                                               connect_options=self._connect_options, **options).start()
+                                               connect_options=self._connect_options(channel.uri),
+                                               **options).start()
         self.channels[slot] = channel
         self._index()
 
@@ -117,6 +120,19 @@ class NotificationHub:
 
     def held(self, topic) -> bool:
         return self.gen(topic) is not None
+
+    def split_queues(self, queues, what):
+        """({queue id: live values}, [(queue, gen), ...] to poll) for `what` ('counts' or 'longest'); a polled
+        queue's gen is the generation its answer seeds, or None when its topic is not held."""
+        live, polled = {}, []
+        for queue in queues:
+            gen = self.gen(queue_topic(queue['id']))
+            values = self.state.queue(queue['id'], gen, what)
+            if values is None:
+                polled.append((queue, gen))
+            else:
+                live[queue['id']] = values
+        return live, polled
 
 
 def hub_of(ctx):
