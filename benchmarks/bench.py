@@ -23,6 +23,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -198,8 +199,6 @@ def measure_hour(size_name, minutes):
 
 def _socket_threads_cpu():
     """CPU seconds the notification socket threads have used so far (they are part of the check's CPU)."""
-    import threading
-
     total = 0.0
     for thread in threading.enumerate():
         if thread.name.startswith('genesys-notifications') and thread.ident is not None:

@@ -138,15 +138,6 @@ class Scheduler:
         started = time.perf_counter()
         spent_before = sum(self.check.client.request_counts.values())
         try:
-            return self._collect(collector, started, spent_before)
-        finally:
-            # Requests spent this run, whatever the outcome: a deferred listing that spent some has moved on
-            # (it resumes where it stopped) rather than waited.
-            self.spent[name] = sum(self.check.client.request_counts.values()) - spent_before
-
-    def _collect(self, collector, started, spent_before):
-        name = collector.name
-        try:
             collector.run_collection()
         except RequestBudgetExhausted as e:
             return self._deferred(collector, e)  # not marked done: it runs first thing when the budget allows
@@ -162,6 +153,9 @@ class Scheduler:
         finally:
             self.check.gauge('check.collector.duration', time.perf_counter() - started,
                              tags=collector.base_tags + [f'collector:{name}'])
+            # Whatever the outcome: a deferred listing that spent requests has moved on (it resumes where it
+            # stopped) rather than waited.
+            self.spent[name] = sum(self.check.client.request_counts.values()) - spent_before
         self._cost[name] = sum(self.check.client.request_counts.values()) - spent_before
         self._next_due[name] = self.clock.time() + collector.interval
         collector.remember_next_due(self._next_due[name])

@@ -17,7 +17,7 @@ from genesys_cloud_dd.emulator.data.contact_center import ROUTING_STATUSES, cont
 from tests.conftest import only
 from tests.emulator_fixtures import EmulatorApi
 from tests.fault_report import record
-from tests.forward_proxy import ForwardProxy
+from tests.forward_proxy import ForwardProxy, clear_proxy_env
 
 OBSERVATIONS = 'POST /api/v2/analytics/queues/observations/query'
 ROUTING_ACTIVITY = 'POST /api/v2/analytics/routing/activity/query'
@@ -154,9 +154,7 @@ def test_on_by_default(make_check, instance, dd_run_check, emulator):
 def test_sockets_take_the_instances_proxy(make_check, dd_run_check, aggregator, emulator, clock, monkeypatch):
     # The REST calls and the WebSockets leave through the same proxy (RequestsWrapper's `proxy`), its credentials
     # included; with no proxy environment variables, nothing reaches the emulator any other way.
-    for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_env(monkeypatch)
     with ForwardProxy() as proxy:
         authenticated = proxy.url.replace('http://', 'http://relay:p%40ss@')
         check = live_check(make_check, dd_run_check, clock, proxy={'http': authenticated, 'https': authenticated})

@@ -228,3 +228,50 @@ def test_socket_options_take_init_configs_proxy():
 
     options = socket_options(wrapper({}, {'proxy': {'https': 'http://shared.test:8080'}}), WSS)
     assert (options['http_proxy_host'], options['http_proxy_port']) == ('shared.test', 8080)
+
+
+def test_a_socket_never_follows_a_redirect():
+    # The channel URI was checked (wss for a TLS deployment); a redirect could send the socket, and the channel id
+    # in its path, to another host or down to plain ws://. It is refused and retried, never followed.
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from datadog_checks.genesys_cloud.notifications.connection import ChannelConnection
+
+    visits = []
+
+    class Elsewhere(BaseHTTPRequestHandler):
+        def do_GET(self):
+            visits.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    elsewhere = ThreadingHTTPServer(('127.0.0.1', 0), Elsewhere)
+
+    class Redirector(Elsewhere):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header('Location', f'ws://127.0.0.1:{elsewhere.server_address[1]}/channels/stolen')
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+
+    redirector = ThreadingHTTPServer(('127.0.0.1', 0), Redirector)
+    for server in (elsewhere, redirector):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    connection = ChannelConnection('c1', f'ws://127.0.0.1:{redirector.server_address[1]}/channels/c1', LiveState(),
+                                   logging.getLogger('test')).start()
+    try:
+        deadline = time.monotonic() + 15
+        while connection.failures < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert connection.failures >= 1 and not connection.connected
+        assert 'HTTP 302 instead of upgrading' in connection.last_error
+        assert visits == []
+    finally:
+        connection.stop()
+        for server in (elsewhere, redirector):
+            server.shutdown()
+            server.server_close()

@@ -15,9 +15,7 @@ from datadog_checks.genesys_cloud.clock import Clock
 
 from genesys_cloud_dd.emulator import Emulator, OrgOptions
 
-from .forward_proxy import ForwardProxy
-
-PROXY_ENV = ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY')
+from .forward_proxy import PROXY_ENV, ForwardProxy, clear_proxy_env
 
 
 @pytest.fixture
@@ -70,9 +68,7 @@ def test_datadog_history_follows_the_proxy_environment(fake_datadog, monkeypatch
 
     from genesys_cloud_dd.reports.datadog_history import MetricsHistory
 
-    for name in PROXY_ENV:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
+    clear_proxy_env(monkeypatch)
     with ForwardProxy() as proxy:
         monkeypatch.setenv('HTTP_PROXY', proxy.url)
         history = MetricsHistory(fake_datadog.url, 'api-key', 'app-key')

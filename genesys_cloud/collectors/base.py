@@ -101,8 +101,7 @@ class Collector:
         self.state = ctx.state.scoped(self.name)
         self.config = getattr(ctx.config, self.name)
         self._gauges = []  # (name, value, tags) of the last successful collection
-        self._pending_gauges = []  # this collection's, while it runs
-        self._keeping = True
+        self._pending_gauges = None  # this collection's, while it runs and when it repeats them
 
     @classmethod
     def default(cls, option):
@@ -164,12 +163,12 @@ class Collector:
         there (and persisted, so that a restart repeats them too). A collector due every run keeps none: at 5,000
         queues that would be 69,000 gauges held, and 11 MB of JSON written to the persistent cache each run."""
         # The configured cadence as well as the current one: api_usage comes back every run while its job runs.
-        cadence = max(float(getattr(self.config, 'interval', 0) or 0), self.interval)
+        cadence = max(float(self.config.interval), self.interval)
         return cadence > float(self.ctx.config.min_collection_interval or 60)
 
     def gauge(self, name, value, tags=None):
         tags = list(tags or [])
-        if self._keeping:
+        if self._pending_gauges is not None:
             self._pending_gauges.append((name, value, tags))
         self.ctx.check.gauge(name, value, tags=self.base_tags + tags)
 
@@ -193,16 +192,14 @@ class Collector:
     # -- used by the scheduler -------------------------------------------------------------------
 
     def run_collection(self) -> None:
-        self._pending_gauges = []
-        self._keeping = self.repeats_gauges
+        keeping = self.repeats_gauges
+        self._pending_gauges = [] if keeping else None
         try:
             self.collect()
         except BaseException:
             self.forget_gauges()  # never keep re-sending numbers from a collection that failed
             raise
-        finally:
-            self._keeping = True  # gauges submitted outside a collection (api_usage's drawn ones) are kept
-        if not self.repeats_gauges:
+        if not keeping:
             if self._gauges:  # kept before the interval was shortened to the run's
                 self._gauges = []
                 self.state.delete(GAUGES_KEY)

@@ -24,25 +24,7 @@ HEARTBEAT_TIMEOUT = 95.0  # heartbeats are said to come every ~30 s (UNVERIFIED)
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
 STABLE_AFTER = 60.0  # a connection that lasted this long resets the backoff
 GONE_STATUSES = (401, 403, 404, 410)
-READ_SIZE = 65536
 HEARTBEAT_TEXTS = ('websocket heartbeat',)
-
-
-class BufferedWebSocket(websocket.WebSocket):
-    """websocket-client reads each frame with exact-size recv() calls (header, length, payload): a burst of 4,000
-    notifications is 12,000 system calls, each a GIL hand-off. This reads what the socket has, up to READ_SIZE,
-    and serves the frames from that buffer (the handshake reads the socket directly, before any of this)."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pending = bytearray()
-
-    def _recv(self, bufsize):
-        if not self._pending:
-            self._pending += super()._recv(max(bufsize, READ_SIZE))
-        data = bytes(self._pending[:bufsize])
-        del self._pending[:bufsize]
-        return data
 
 
 class ChannelConnection:
@@ -126,7 +108,7 @@ class ChannelConnection:
                 # UTF-8 is checked by json.loads below; websocket-client's own check is pure Python per byte
                 # (8x the CPU of the rest of a frame's handling).
                 ws = websocket.create_connection(self.uri, timeout=CONNECT_TIMEOUT, enable_multithread=True,
-                                                 skip_utf8_validation=True, class_=BufferedWebSocket,
+                                                 skip_utf8_validation=True, redirect_limit=0,
                                                  **self.connect_options)
             except websocket.WebSocketBadStatusException as e:
                 if getattr(e, 'status_code', None) in GONE_STATUSES:
@@ -138,6 +120,14 @@ class ChannelConnection:
                 continue
             except (OSError, websocket.WebSocketException) as e:
                 delay = self._failed(f'{type(e).__name__}: {e}', delay)
+                continue
+            status = getattr(ws.handshake_response, 'status', 101)
+            if status != 101:
+                # websocket-client follows redirects to any host and scheme (wss to ws included) unless told not
+                # to; with none followed, a redirect comes back as a finished handshake that is not an upgrade.
+                ws.close(timeout=1)
+                delay = self._failed(f'the server answered HTTP {status} instead of upgrading (a redirect is never '
+                                     'followed)', delay)
                 continue
             with self._lock:
                 self._ws = ws
